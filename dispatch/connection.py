@@ -1,0 +1,106 @@
+"""The connection a dispatcher answers through.  Racket: ``connection`` from
+``web-server/private/connection-manager``.
+
+A dispatcher answers exactly once, in one of two ways:
+
+* ``conn.respond(response)``: ``response`` is a WSGI application, usually a
+  :class:`servlets.Response` (a werkzeug Response).  It runs after the dispatcher returns,
+  so a body may stream from an iterator for as long as it likes.
+* ``conn.upgrade(headers)``: sends ``101 Switching Protocols`` at once and hands the
+  socket to the caller, who owns it until the dispatcher returns (WebSockets).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
+
+if TYPE_CHECKING:
+    from .server import DispatchHandler
+
+__all__ = ["Connection", "RawStream", "UpgradeNotSupported", "WSGIApp"]
+
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+#: environ key under which the gevent handler (this project's) exposes itself.
+HANDLER_KEY = "gevent_dispatch.handler"
+
+
+class UpgradeNotSupported(RuntimeError):
+    """The server running this WSGI callable cannot hand over its socket."""
+
+
+class RawStream:
+    """The socket of an upgraded connection.
+
+    Reads go through the server's buffered reader, so that bytes the client sent right
+    after its handshake (and which the HTTP parser already buffered) are not lost.
+    """
+
+    __slots__ = ("socket", "rfile")
+
+    def __init__(self, socket, rfile) -> None:
+        self.socket = socket
+        self.rfile = rfile
+
+    def read1(self, size: int = 65536) -> bytes:
+        """At most ``size`` bytes with at most one ``recv``; ``b''`` at end of stream."""
+        return self.rfile.read1(size)
+
+    def sendall(self, data: bytes) -> None:
+        self.socket.sendall(data)
+
+    def settimeout(self, seconds: Optional[float]) -> None:
+        self.socket.settimeout(seconds)
+
+    def close(self) -> None:
+        try:
+            self.socket.close()
+        except OSError:
+            pass
+
+
+class Connection:
+    """What a dispatcher writes its answer to."""
+
+    __slots__ = ("environ", "start_response", "response", "upgraded")
+
+    def __init__(self, environ: dict, start_response: Callable) -> None:
+        self.environ = environ
+        self.start_response = start_response
+        #: the WSGI application that will answer, once a dispatcher responded
+        self.response: Optional[WSGIApp] = None
+        #: the stream handed over by :meth:`upgrade`, if any
+        self.upgraded: Optional[RawStream] = None
+
+    @property
+    def answered(self) -> bool:
+        return self.response is not None or self.upgraded is not None
+
+    def respond(self, response: WSGIApp) -> None:
+        """Answer with ``response``, any WSGI application (a werkzeug Response is one)."""
+        if self.answered:
+            raise RuntimeError("this connection was already answered")
+        self.response = response
+
+    @property
+    def can_upgrade(self) -> bool:
+        return HANDLER_KEY in self.environ
+
+    def upgrade(self, headers: list[tuple[str, str]]) -> RawStream:
+        """Send ``101 Switching Protocols`` with ``headers`` and take over the socket.
+
+        The connection is closed once the dispatcher returns.  Racket's WebSocket
+        dispatcher does the same on the connection's ports.
+        """
+        if self.answered:
+            raise RuntimeError("this connection was already answered")
+        handler: Optional[DispatchHandler] = self.environ.get(HANDLER_KEY)
+        if handler is None:
+            raise UpgradeNotSupported("the server running this app cannot hand over sockets")
+        self.upgraded = handler.take_over("101 Switching Protocols", headers)
+        return self.upgraded
+
+    def set_timeout(self, seconds: Optional[float]) -> None:
+        """Change the socket time-out.  Racket: ``adjust-connection-timeout!``."""
+        handler = self.environ.get(HANDLER_KEY)
+        if handler is not None and handler.socket is not None:
+            handler.socket.settimeout(seconds)

@@ -1,0 +1,25 @@
+"""Try dispatchers in turn.  Racket: ``web-server/dispatchers/dispatch-sequencer``."""
+from __future__ import annotations
+
+from .core import Dispatcher, DispatcherNotApplicable, next_dispatcher
+
+__all__ = ["make"]
+
+
+def make(*dispatchers: Dispatcher) -> Dispatcher:
+    """A dispatcher that runs each of ``dispatchers`` in order until one applies.
+
+    It declines when all of them decline.
+    """
+    chain = tuple(dispatchers)
+
+    def sequencer(conn, request):
+        for dispatcher in chain:
+            try:
+                return dispatcher(conn, request)
+            except DispatcherNotApplicable:
+                if conn.answered:
+                    raise
+        next_dispatcher()
+
+    return sequencer

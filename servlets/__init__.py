@@ -1,0 +1,26 @@
+"""Servlets: requests, responses and the servlet adapter (Racket's ``web-server/http``
+and ``web-server/servlet-dispatch``)."""
+from .request import Request  # first: dispatch.core's users import it from here
+from .response import (
+    APPLICATION_JSON_MIME_TYPE,
+    TEXT_HTML_MIME_TYPE,
+    Response,
+    permanently,
+    redirect_to,
+    response_empty,
+    response_full,
+    response_jsexpr,
+    response_output,
+    response_xexpr,
+    see_other,
+    temporarily,
+)
+from .servlet import dispatch_servlet
+from .xexpr import CData, xexpr_to_string
+
+__all__ = [
+    "APPLICATION_JSON_MIME_TYPE", "CData", "Request", "Response", "TEXT_HTML_MIME_TYPE",
+    "dispatch_servlet", "permanently", "redirect_to", "response_empty", "response_full",
+    "response_jsexpr", "response_output", "response_xexpr", "see_other", "temporarily",
+    "xexpr_to_string",
+]
