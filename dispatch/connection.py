@@ -24,6 +24,10 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 HANDLER_KEY = "gevent_dispatch.handler"
 
 
+def _nothing() -> None:
+    pass
+
+
 class UpgradeNotSupported(RuntimeError):
     """The server running this WSGI callable cannot hand over its socket."""
 
@@ -98,6 +102,15 @@ class Connection:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
         self.upgraded = handler.take_over("101 Switching Protocols", headers)
         return self.upgraded
+
+    def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback`` when the server shuts down gracefully (a WebSocket closes with
+        1001, an SSE stream ends); returns the procedure that cancels it.  Long-lived
+        responses register here and cancel when they end on their own."""
+        handler = self.environ.get(HANDLER_KEY)
+        if handler is None:
+            return _nothing
+        return handler.server.at_shutdown(callback)
 
     def set_timeout(self, seconds: Optional[float]) -> None:
         """Change the socket time-out.  Racket: ``adjust-connection-timeout!``."""

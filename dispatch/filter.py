@@ -1,4 +1,5 @@
-"""Run a dispatcher only for matching URL paths.  Racket: ``web-server/dispatchers/dispatch-filter``."""
+"""Run a dispatcher only for matching URL paths.
+Racket: ``web-server/dispatchers/dispatch-filter``."""
 from __future__ import annotations
 
 import re

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 import gevent
 from gevent.pywsgi import WSGIHandler, WSGIServer
@@ -82,6 +82,33 @@ class DispatchServer(WSGIServer):
     """A gevent ``WSGIServer`` that uses :class:`DispatchHandler`."""
 
     handler_class = DispatchHandler
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
+        self._next_callback = 0
+
+    def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
+        """Call ``callback`` at a graceful stop; returns the procedure that cancels it."""
+        key = self._next_callback = self._next_callback + 1
+        self._shutdown_callbacks[key] = callback
+
+        def cancel() -> None:
+            self._shutdown_callbacks.pop(key, None)
+
+        return cancel
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Stop accepting, tell long-lived responses to end, then let in-flight requests
+        finish for up to ``timeout`` seconds (gevent's default when ``None``)."""
+        self.close()
+        callbacks, self._shutdown_callbacks = self._shutdown_callbacks, {}
+        for callback in callbacks.values():
+            try:
+                callback()
+            except Exception:
+                log.exception("shutdown callback failed")
+        super().stop(timeout=timeout)
 
 
 class Stopper:
