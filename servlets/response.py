@@ -71,11 +71,13 @@ class OutputResponse(Response):
     """A response whose body a writer procedure produces as it runs."""
 
     writer: Callable[[_WriterOutput], Any]
+    automatically_set_content_length = False  # the length is not known in advance
 
     def __call__(self, environ, start_response):
         # The WSGI write callable sends each piece as the writer produces it, with no
         # greenlet or queue between the writer and the socket.
         headers = self.get_wsgi_headers(environ)
+        headers.pop("Content-Length", None)
         write = start_response(self.status, headers.to_wsgi_list())
         if environ.get("REQUEST_METHOD") != "HEAD":
             self.writer(_WriterOutput(write))

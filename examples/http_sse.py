@@ -1,0 +1,37 @@
+"""Port of the seed's first program: an HTTP page (and, with dispatch.sse, its event stream).
+
+    python examples/http_sse.py [--port 8080]
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from seed_pages import events_page  # noqa: E402
+
+import dispatch.sequencer as sequencer  # noqa: E402  (Racket: prefix-in sequencer:)
+from dispatch.server import read_line, serve  # noqa: E402
+from servlets import dispatch_servlet, response_xexpr  # noqa: E402
+
+
+def start_page(req):
+    return response_xexpr(events_page())
+
+
+def main(port: int) -> None:
+    stop = serve(dispatch=sequencer.make(dispatch_servlet(start_page)), port=port)
+
+    print("Press enter to terminate app", flush=True)
+    read_line()
+    stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8080)
+    main(parser.parse_args().port)

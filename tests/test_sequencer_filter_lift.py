@@ -1,0 +1,78 @@
+"""dispatch.sequencer, dispatch.filter and dispatch.lift, alone and over a real socket."""
+import requests
+
+from dispatch import filter, lift, next_dispatcher, sequencer
+from dispatch.testing import Client, declines
+from servlets import response_full
+
+
+def text(body, code=200):
+    return response_full(code, None, None, "text/plain", [], [body.encode()])
+
+
+def named(name):
+    def dispatcher(conn, request):
+        conn.respond(text(name))
+    return dispatcher
+
+
+def test_sequencer_tries_in_order_and_stops_at_the_first_answer():
+    tried = []
+
+    def spy(name, answers):
+        def dispatcher(conn, request):
+            tried.append(name)
+            if not answers:
+                next_dispatcher()
+            conn.respond(text(name))
+        return dispatcher
+
+    client = Client(sequencer.make(spy("a", False), spy("b", True), spy("c", True)))
+    assert client.get("/").data == b"b"
+    assert tried == ["a", "b"]
+
+
+def test_sequencer_declines_when_all_decline_and_when_empty():
+    assert declines(sequencer.make())
+    assert declines(sequencer.make(filter.make("^/x", named("x"))), "/y")
+
+
+def test_nested_sequencers():
+    inner = sequencer.make(filter.make("^/a", named("a")), filter.make("^/b", named("b")))
+    client = Client(sequencer.make(inner, named("fallback")))
+    assert [client.get(p).data for p in ("/a", "/b", "/c")] == [b"a", b"b", b"fallback"]
+
+
+def test_filter_searches_the_path_like_regexp_match():
+    f = filter.make("sse", named("sse"))  # unanchored: found anywhere, as in Racket
+    assert not declines(f, "/x/sse/y")
+    assert declines(f, "/x/y")
+    anchored = filter.make("^/sse/", named("sse"))
+    assert not declines(anchored, "/sse/")
+    assert declines(anchored, "/x/sse/")
+
+
+def test_filter_matches_the_path_not_the_query_string():
+    f = filter.make("^/page$", named("page"))
+    assert not declines(f, "/page", query_string="x=/other")
+    assert declines(f, "/other", query_string="p=/page")
+
+
+def test_filter_sees_the_decoded_path():
+    assert not declines(filter.make("^/a b$", named("ab")), "/a%20b")
+
+
+def test_lift_answers_with_the_procedure_result():
+    client = Client(lift.make(lambda request: text(request.path + "!")))
+    assert client.get("/hello").data == b"/hello!"
+
+
+def test_composition_over_a_real_socket(served):
+    app = sequencer.make(filter.make("^/one", named("one")),
+                         filter.make("^/two", lift.make(lambda r: text("two", 201))))
+    base = served(app)
+    with requests.Session() as s:  # one keep-alive connection for the three requests
+        one, two, missing = (s.get(base + p, timeout=5) for p in ("/one", "/two", "/three"))
+    assert (one.status_code, one.text) == (200, "one")
+    assert (two.status_code, two.text) == (201, "two")
+    assert missing.status_code == 404

@@ -1,0 +1,132 @@
+"""dispatch.server over real sockets: ports, keep-alive, errors, upgrades, stopping."""
+import socket
+
+import gevent
+import pytest
+import requests
+
+from dispatch import filter, lift, sequencer
+from dispatch.server import DispatchHandler, serve
+from servlets import response_full
+
+
+def text(body):
+    return response_full(200, None, None, "text/plain", [], [body.encode()])
+
+
+def test_port_zero_takes_a_free_port_and_stop_closes_it():
+    stop = serve(lift.make(lambda r: text("up")), port=0, listen_ip="127.0.0.1")
+    port = stop.port
+    assert port > 0
+    assert requests.get(f"http://127.0.0.1:{port}/", timeout=5).text == "up"
+    stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+
+
+def test_a_failing_request_does_not_disturb_others(served):
+    def app(conn, request):
+        if request.path == "/boom":
+            raise RuntimeError("boom")
+        conn.respond(text("fine"))
+
+    base = served(app)
+    with requests.Session() as s:
+        assert s.get(base + "/boom", timeout=5).status_code == 500
+        assert s.get(base + "/ok", timeout=5).text == "fine"  # same keep-alive connection
+    assert requests.get(base + "/ok", timeout=5).text == "fine"
+
+
+def test_accepted_sockets_have_tcp_nodelay(served):
+    seen = []
+
+    def app(conn, request):
+        sock = conn.environ["gevent_dispatch.handler"].socket
+        seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        conn.respond(text("ok"))
+
+    requests.get(served(app), timeout=5)
+    assert seen == [1]
+
+
+class RecordingSocket:
+    def __init__(self):
+        self.sends = []
+
+    def sendall(self, data):
+        self.sends.append(bytes(data))
+
+
+def handler_with(sock, chunked=False):
+    handler = DispatchHandler.__new__(DispatchHandler)
+    handler.socket = sock
+    handler.response_length = 0
+    handler.request_version = "HTTP/1.1"
+    handler.result = None
+    handler.code = 200
+    handler.status = b"200 OK"
+    handler.response_headers = [(b"Content-Type", b"text/plain")]
+    handler.provided_date = True
+    handler.provided_content_length = "5" if not chunked else None
+    handler.response_use_chunked = False
+    return handler
+
+
+def test_headers_and_a_small_body_leave_in_one_send():
+    sock = RecordingSocket()
+    handler_with(sock)._write_with_headers(b"hello")
+    assert len(sock.sends) == 1
+    assert sock.sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert sock.sends[0].endswith(b"\r\n\r\nhello")
+
+
+def test_first_chunk_of_a_chunked_body_joins_the_headers():
+    sock = RecordingSocket()
+    handler_with(sock, chunked=True)._write_with_headers(b"hello")
+    assert len(sock.sends) == 1
+    assert b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" in sock.sends[0]
+
+
+def test_upgrade_hands_over_the_socket_without_losing_early_bytes(served):
+    def upgrader(conn, request):
+        stream = conn.upgrade([("Upgrade", "echo"), ("Connection", "Upgrade")])
+        data = b""
+        while not data.endswith(b"!"):
+            chunk = stream.read1(100)
+            if not chunk:
+                break
+            data += chunk
+        stream.sendall(data.upper())
+
+    base = served(sequencer.make(filter.make("^/up$", upgrader), lift.make(lambda r: text("x"))))
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        # The protocol's first bytes arrive in the same packet as the request.
+        sock.sendall(b"GET /up HTTP/1.1\r\nHost: x\r\nUpgrade: echo\r\nConnection: Upgrade\r\n"
+                     b"\r\nearly bytes!")
+        received = b""
+        while b"EARLY BYTES!" not in received:
+            chunk = sock.recv(4096)
+            assert chunk, received
+            received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 101 ")
+    assert b"content-length" not in head.lower() and b"chunked" not in head.lower()
+
+
+def test_shutdown_callbacks_run_on_stop_and_can_be_cancelled(served):
+    calls = []
+    registered = gevent.event.Event()
+
+    def app(conn, request):
+        conn.at_shutdown(lambda: calls.append("kept"))
+        cancel = conn.at_shutdown(lambda: calls.append("cancelled"))
+        cancel()
+        registered.set()
+        conn.respond(text("ok"))
+
+    base = served(app)
+    requests.get(base, timeout=5)
+    assert registered.wait(5)
+    served.stoppers[-1]()
+    assert calls == ["kept"]
