@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 from typing import Callable, Optional
 
 import gevent
+from gevent import pywsgi
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from .connection import HANDLER_KEY, RawStream
@@ -26,6 +28,70 @@ log = logging.getLogger("dispatch.server")
 
 # Headers and a body up to this size leave in one send (see _write_with_headers).
 _COALESCE_LIMIT = 64 * 1024
+MAX_HEADERS = 100
+MAX_HEADER_LINE = 8192
+
+
+class RequestHeadersTooLarge(ValueError):
+    """Too many request headers, or one too long: answered with 431."""
+
+
+class RequestHeaders:
+    """The request headers as pywsgi uses them, parsed without the ``email`` package.
+
+    Stock pywsgi parses headers with ``http.client.parse_headers``, which builds an
+    ``email.message.Message``: the single largest cost of a small request.  This reads
+    the same lines into a list of pairs and offers the few methods pywsgi calls.
+    """
+
+    __slots__ = ("pairs",)
+    status = ""  # pywsgi rejects the request when this is set
+
+    def __init__(self, pairs: list) -> None:
+        self.pairs = pairs
+
+    @classmethod
+    def read(cls, rfile) -> RequestHeaders:
+        pairs = []
+        while True:
+            line = rfile.readline(MAX_HEADER_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                return cls(pairs)
+            if len(line) > MAX_HEADER_LINE:
+                raise RequestHeadersTooLarge(
+                    f"a request header line is longer than {MAX_HEADER_LINE} bytes")
+            if len(pairs) == MAX_HEADERS:
+                raise RequestHeadersTooLarge(f"more than {MAX_HEADERS} request headers")
+            name, colon, value = line.decode("latin-1").partition(":")
+            # RFC 9112 5.1: no whitespace before the colon; 5.2: obsolete line folding
+            # is rejected rather than guessed at.
+            if not colon or not name or name != name.strip() or name[0] in " \t":
+                raise ValueError(f"malformed request header line: {line[:100]!r}")
+            pairs.append((name, value.strip()))
+
+    def get(self, name: str, default=None):
+        name = name.lower()
+        for key, value in self.pairs:
+            if key.lower() == name:
+                return value
+        return default
+
+    getheader = get
+
+    @property
+    def typeheader(self):
+        return self.get("content-type")
+
+    def __delitem__(self, name: str) -> None:
+        name = name.lower()
+        self.pairs = [(k, v) for k, v in self.pairs if k.lower() != name]
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+
+_HEADERS_TOO_LARGE_RESPONSE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                               b"Connection: close\r\nContent-Length: 0\r\n\r\n")
 
 
 class DispatchHandler(WSGIHandler):
@@ -46,10 +112,40 @@ class DispatchHandler(WSGIHandler):
                 pass
         return super().handle()
 
+    def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
+        return RequestHeaders.read(rfile)
+
+    def _headers(self):
+        # pywsgi's version re-splits "Name: value" strings; the pairs are already split.
+        for name, value in self.headers.pairs:
+            if "_" in name:  # as pywsgi: such headers could pose as others (X_A vs X-A)
+                continue
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                yield "HTTP_" + key, value
+
+    def _handle_client_error(self, ex):
+        if isinstance(ex, RequestHeadersTooLarge):
+            self.log_error("(from %s) %s", self.client_address, ex)
+            return ("431", _HEADERS_TOO_LARGE_RESPONSE)
+        return super()._handle_client_error(ex)
+
     def get_environ(self):
         environ = super().get_environ()
         environ[HANDLER_KEY] = self
         return environ
+
+    def finalize_headers(self):
+        # One Date string a second rather than one strftime a response.
+        if self.provided_date is None:
+            self.response_headers.append((b"Date", _http_date()))
+            self.provided_date = True
+        super().finalize_headers()
+
+    def log_request(self):
+        # pywsgi formats the access-log line even when the log is a no-op.
+        if not isinstance(self.server.log, pywsgi._NoopLog):
+            super().log_request()
 
     def _write_with_headers(self, data):
         # Stock pywsgi sends the header block and the first body chunk separately: one
@@ -76,6 +172,16 @@ class DispatchHandler(WSGIHandler):
         self.close_connection = True  # the protocol after the upgrade owns the socket
         write(b"")
         return RawStream(self.socket, self.rfile)
+
+
+_date_cache = [0, b""]
+
+
+def _http_date() -> bytes:
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, pywsgi.format_date_time(now)]
+    return _date_cache[1]
 
 
 class DispatchServer(WSGIServer):

@@ -30,50 +30,74 @@ Xexpr = Union[str, int, CData, tuple, list]
 # Racket writes these as <br />: they have no closing tag in HTML.
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _RAW_TEXT = frozenset(("script", "style"))
-_END_TAG = re.compile(r"</", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
 
 
 def _is_attributes(item) -> bool:
-    if isinstance(item, dict):
+    if type(item) is dict:
         return True
-    return isinstance(item, list) and all(
-        isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)
-        and isinstance(pair[1], str) for pair in item)
+    if type(item) is not list:
+        return False
+    for pair in item:
+        if (type(pair) not in (tuple, list) or len(pair) != 2 or type(pair[0]) is not str
+                or type(pair[1]) is not str):
+            return False
+    return True
+
+
+# Names already checked: pages reuse a few dozen tags and attributes, so each is matched
+# against _NAME once rather than on every render.
+_checked_names: set = set()
 
 
 def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise ValueError(f"not a valid tag or attribute name: {name!r}")
+    if name not in _checked_names:
+        if not _NAME.match(name):
+            raise ValueError(f"not a valid tag or attribute name: {name!r}")
+        if len(_checked_names) < 4096:
+            _checked_names.add(name)
     return name
 
 
+def _escape_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
 def _write(x, out: list, raw: bool) -> None:
-    if isinstance(x, CData):
-        out.append(x)
-    elif isinstance(x, str):
-        out.append(_END_TAG.sub(r"<\\/", x) if raw else escape(x, quote=False))
-    elif isinstance(x, bool):
-        raise TypeError(f"not an x-expression: {x!r}")
-    elif isinstance(x, int):
-        out.append(f"&#{x};")
-    elif isinstance(x, (tuple, list)) and x and isinstance(x[0], str):
+    kind = type(x)
+    if kind is str:
+        out.append((x.replace("</", "<\\/") if "</" in x else x) if raw else _escape_text(x))
+    elif kind is tuple or kind is list:
+        if not x or type(x[0]) is not str:
+            raise TypeError(f"not an x-expression: {x!r}")
         tag = _check_name(x[0])
-        rest = x[1:]
         out.append("<" + tag)
-        if rest and _is_attributes(rest[0]):
-            attrs = rest[0].items() if isinstance(rest[0], dict) else rest[0]
+        start = 1
+        if len(x) > 1 and _is_attributes(x[1]):
+            attrs = x[1].items() if type(x[1]) is dict else x[1]
             for name, value in attrs:
                 out.append(f' {_check_name(name)}="{escape(value, quote=True)}"')
-            rest = rest[1:]
-        if not rest and tag in _VOID:
+            start = 2
+        if start == len(x) and tag in _VOID:
             out.append(" />")
             return
         out.append(">")
         inner_raw = tag in _RAW_TEXT
-        for child in rest:
-            _write(child, out, inner_raw)
+        for i in range(start, len(x)):
+            _write(x[i], out, inner_raw)
         out.append(f"</{tag}>")
+    elif isinstance(x, CData):
+        out.append(x)
+    elif isinstance(x, str):
+        _write(str(x), out, raw)
+    elif kind is int:
+        out.append(f"&#{x};")
     else:
         raise TypeError(f"not an x-expression: {x!r}")
 

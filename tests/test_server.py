@@ -130,3 +130,50 @@ def test_shutdown_callbacks_run_on_stop_and_can_be_cancelled(served):
     assert registered.wait(5)
     served.stoppers[-1]()
     assert calls == ["kept"]
+
+
+def raw_exchange(base, request: bytes) -> bytes:
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        received = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return received
+            received += chunk
+
+
+def echo_headers(conn, request):
+    conn.respond(response_full(200, None, None, "text/plain", [], [
+        repr(sorted((k, v) for k, v in conn.environ.items() if k.startswith("HTTP_"))).encode()]))
+
+
+def test_request_headers_reach_the_environ(served):
+    base = served(echo_headers)
+    reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a:  2 \r\n"
+                               b"X_B: smuggled\r\nConnection: close\r\n\r\n")
+    body = reply.split(b"\r\n\r\n", 1)[1]
+    assert b"('HTTP_X_A', '1,2')" in body
+    assert b"smuggled" not in body  # underscores could pose as dashes: dropped, as pywsgi
+
+
+def test_too_many_request_headers_is_431_and_the_server_goes_on(served):
+    base = served(echo_headers)
+    many = b"".join(b"X-%d: v\r\n" % i for i in range(101))
+    reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\n" + many + b"\r\n")
+    assert reply.startswith(b"HTTP/1.1 431 ")
+    assert requests.get(base, timeout=5).status_code == 200
+
+
+def test_a_too_long_request_header_is_431(served):
+    base = served(echo_headers)
+    reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 431 ")
+
+
+@pytest.mark.parametrize("line", [b"No colon here", b"Bad : space", b" folded: line", b": empty"])
+def test_malformed_request_header_lines_are_400(served, line):
+    base = served(echo_headers)
+    reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\n" + line + b"\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 ")
