@@ -89,6 +89,9 @@ class RequestHeaders:
     def __contains__(self, name: str) -> bool:
         return self.get(name) is not None
 
+    def items(self) -> list:
+        return list(self.pairs)
+
 
 _HEADERS_TOO_LARGE_RESPONSE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
                                b"Connection: close\r\nContent-Length: 0\r\n\r\n")

@@ -26,6 +26,7 @@ def start_page(req):
 def main(port: int) -> None:
     stop = serve(dispatch=sequencer.make(dispatch_servlet(start_page)), port=port)
 
+    print(f"Serving on http://localhost:{stop.port}/", flush=True)
     print("Press enter to terminate app", flush=True)
     read_line()
     stop()

@@ -1,0 +1,85 @@
+"""Helpers shared by the example and browser tests: examples run as subprocesses, exactly
+as the README starts them, and a headless Chromium from Debian's packages."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import gevent
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+_SERVING = re.compile(r"Serving on (http://\S+)")
+
+
+class Example:
+    """A running example program: ``url`` is where it serves."""
+
+    def __init__(self, script: str, timeout: float = 20) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "examples", script), "--port", "0"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1"))
+        self.lines: list[str] = []
+        self.url = ""
+        with gevent.Timeout(timeout, AssertionError(f"{script} did not start")):
+            while not (self.url and any("Press enter to terminate app" in s for s in self.lines)):
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise AssertionError(f"{script} exited: {self.proc.stderr.read()}")
+                self.lines.append(line)
+                match = _SERVING.search(line)
+                if match:
+                    self.url = match.group(1).replace("localhost", "127.0.0.1")
+
+    def terminate_with_enter(self, timeout: float = 10) -> int:
+        """Press enter, as the program asks, and return its exit status."""
+        try:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+def chromium_or_skip():
+    """A headless Chromium driven by selenium; skips where Debian's chromium is missing."""
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("no Chromium here: install Debian's chromium and chromium-driver "
+                    "(bash .ci/setup does, as root)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.profile_dir = profile
+    return driver
+
+
+def quit_chromium(driver) -> None:
+    driver.quit()
+    shutil.rmtree(driver.profile_dir, ignore_errors=True)
