@@ -25,3 +25,37 @@ def events_page():
              ("h1", "Welcome to the Events test"),
              ("textarea", [("readonly", "")]),
              ("script", EVENTS_SCRIPT)))
+
+
+WEBSOCKET_SCRIPT = """"use strict"
+      var websocket_url;
+      var textArea;
+      var socket;
+
+      websocket_url = 'ws://' + window.location.host + "/ws_test";
+      textArea = document.getElementsByTagName("textarea")[0];
+
+      socket = new  WebSocket(websocket_url);
+      socket.onopen = function(){
+\t  socket.send("Hello");
+      }
+
+      socket.addEventListener('message',
+\t\t\t      function (event){
+\t\t\t\t  var message = event.data;
+\t\t\t\t  textArea.value = event.data + "\\n" + textArea.value;
+\t\t\t      });
+        """
+
+
+def websocket_page():
+    """The page of the seed's two HTTP + WebSocket programs."""
+    return ("html",
+            ("head",
+             ("meta", [("http-equiv", "content-type"), ("content", "text/html; charset=utf-8")]),
+             ("meta", [("name", "viewport"), ("content", "width=device-width")]),
+             ("title", "Websocket test")),
+            ("body",
+             ("h1", "Welcome to the websockets test"),
+             ("textarea", [("readonly", "")]),
+             ("script", WEBSOCKET_SCRIPT)))
