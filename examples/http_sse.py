@@ -1,4 +1,4 @@
-"""Port of the seed's first program: an HTTP page (and, with dispatch.sse, its event stream).
+"""Port of the seed's first program: HTTP and server-sent events on the same port.
 
     python examples/http_sse.py [--port 8080]
 """
@@ -14,8 +14,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from seed_pages import events_page  # noqa: E402
 
+import dispatch.filter as filter  # noqa: E402, A004  (Racket: prefix-in filter:)
 import dispatch.sequencer as sequencer  # noqa: E402  (Racket: prefix-in sequencer:)
 from dispatch.server import read_line, serve  # noqa: E402
+from dispatch.sse import make_sse, sse_dispatcher, sse_send_event  # noqa: E402
 from servlets import dispatch_servlet, response_xexpr  # noqa: E402
 
 
@@ -24,7 +26,17 @@ def start_page(req):
 
 
 def main(port: int) -> None:
-    stop = serve(dispatch=sequencer.make(dispatch_servlet(start_page)), port=port)
+    a_sse = make_sse()
+
+    stop = serve(dispatch=sequencer.make(
+                     filter.make(r"^/sse/", sse_dispatcher(a_sse)),
+                     dispatch_servlet(start_page)),
+                 port=port)
+
+    # Send message
+    sse_send_event(a_sse, data="Hello world", id=True)
+
+    # Don't close the program
 
     print(f"Serving on http://localhost:{stop.port}/", flush=True)
     print("Press enter to terminate app", flush=True)

@@ -1,0 +1,49 @@
+"""SSE as a dispatcher.  Racket: ``sse-dispatcher`` and ``sse-serve`` of the SSE package."""
+from __future__ import annotations
+
+from typing import Optional
+
+from ..core import Dispatcher, next_dispatcher
+from ..server import Stopper, serve
+from .source import SSE, parse_last_event_id, socket_of
+
+__all__ = ["sse_dispatcher", "sse_serve"]
+
+_HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
+            # nginx buffers responses unless told not to; events would arrive in bursts.
+            ("X-Accel-Buffering", "no")]
+
+
+def sse_dispatcher(sse: SSE) -> Dispatcher:
+    """A dispatcher that streams ``sse``'s events to each GET request; it declines other
+    methods.  A ``Last-Event-ID`` header picks up after that id (see
+    :func:`~dispatch.sse.source.parse_last_event_id`)."""
+
+    def dispatcher(conn, request):
+        if request.method != "GET":
+            next_dispatcher()
+        environ = conn.environ
+        subscriber = sse.subscribe(parse_last_event_id(environ.get("HTTP_LAST_EVENT_ID")),
+                                   socket_of(environ))
+        cancel = conn.at_shutdown(subscriber.close)
+
+        def stream_events(environ, start_response):
+            start_response("200 OK", list(_HEADERS))
+            return _ending(sse.stream(subscriber), cancel)
+
+        conn.respond(stream_events)
+
+    return dispatcher
+
+
+def _ending(body, cancel):
+    try:
+        yield from body
+    finally:
+        cancel()
+
+
+def sse_serve(sse: SSE, port: int = 8000, listen_ip: Optional[str] = None,
+              **server_options) -> Stopper:
+    """Serve ``sse`` alone on its own port; returns the stop procedure."""
+    return serve(sse_dispatcher(sse), port=port, listen_ip=listen_ip, **server_options)

@@ -1,0 +1,184 @@
+"""An event source and its subscribers.  Racket: the ``sse`` struct of the SSE package."""
+from __future__ import annotations
+
+import re
+import socket
+from collections import deque
+from typing import Optional
+
+from gevent.event import Event
+
+from ..connection import HANDLER_KEY
+from .broker import DEFAULT_HISTORY, MemoryBroker
+from .encoder import encode_comment, encode_event
+
+__all__ = ["SSE", "make_sse", "is_sse", "sse_send_event", "sse_restart_messages"]
+
+DEFAULT_HEARTBEAT = 15.0
+DEFAULT_QUEUE_LIMIT = 1000
+
+_OPEN = encode_comment()
+_HEARTBEAT = encode_comment()
+_LAST_EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+
+class Subscriber:
+    """One client's bounded queue of encoded events."""
+
+    __slots__ = ("queue", "wake", "limit", "closed", "replaying", "pending", "socket")
+
+    def __init__(self, limit: int, sock) -> None:
+        self.queue: deque = deque()
+        self.wake = Event()
+        self.limit = limit
+        self.closed = False
+        # Live events that arrive while the replay is read wait here (see SSE.subscribe).
+        self.replaying = True
+        self.pending: list = []
+        self.socket = sock
+
+    def put(self, event_id: Optional[int], payload: bytes) -> None:
+        if self.replaying:
+            self.pending.append((event_id, payload))
+            if len(self.pending) > self.limit:
+                self.close()
+            return
+        if len(self.queue) >= self.limit:
+            self.close()  # a client that stops reading is dropped, not waited for
+            return
+        self.queue.append(payload)
+        if not self.wake.is_set():
+            self.wake.set()
+
+    def close(self) -> None:
+        """End this client's stream (it reconnects with Last-Event-ID if it wants)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.queue.clear()
+        self.wake.set()
+        if self.socket is not None:
+            # A writer stuck in sendall on a full socket buffer only wakes up this way.
+            try:
+                self.socket.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class SSE:
+    """An event source: what :func:`make_sse` returns.  Racket: ``sse?`` values."""
+
+    def __init__(self, broker=None, *, history: int = DEFAULT_HISTORY,
+                 heartbeat: Optional[float] = DEFAULT_HEARTBEAT,
+                 queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        if queue_limit < 1:
+            raise ValueError("queue_limit must be >= 1")
+        self.broker = broker if broker is not None else MemoryBroker(history)
+        self.heartbeat = heartbeat
+        self.queue_limit = queue_limit
+        self.subscribers: set = set()
+        self.broker.start(self._deliver)
+
+    def _deliver(self, event_id: Optional[int], payload: bytes) -> None:
+        for subscriber in tuple(self.subscribers):
+            subscriber.put(event_id, payload)
+
+    def subscribe(self, last_event_id: Optional[int], sock=None) -> Subscriber:
+        """A new subscriber whose queue starts with the kept events after
+        ``last_event_id``, then every live event, with no gap and no duplicate."""
+        subscriber = Subscriber(self.queue_limit, sock)
+        # Subscribe first and read the replay second: an event sent in between (a
+        # broker's replay may wait on I/O) is then in both, and its id tells which.
+        self.subscribers.add(subscriber)
+        replayed = self.broker.replay(last_event_id)
+        last = last_event_id or 0
+        for event_id, payload in replayed:
+            subscriber.queue.append(payload)
+            last = event_id
+        for event_id, payload in subscriber.pending:
+            if event_id is None or event_id > last:
+                subscriber.queue.append(payload)
+        subscriber.pending = []
+        subscriber.replaying = False
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def stream(self, subscriber: Subscriber):
+        """The response body for ``subscriber``: its events as they come."""
+        queue, wake, heartbeat = subscriber.queue, subscriber.wake, self.heartbeat
+        try:
+            # Something at once, so that the headers leave and EventSource opens.
+            yield b"".join(queue) + _OPEN if queue else _OPEN
+            queue.clear()
+            while not subscriber.closed:
+                if not queue:
+                    wake.clear()
+                    if not wake.wait(heartbeat):
+                        yield _HEARTBEAT
+                        continue
+                    if subscriber.closed:
+                        break
+                # Everything waiting leaves in one write.
+                chunk = queue.popleft() if len(queue) == 1 else b"".join(queue)
+                queue.clear()
+                yield chunk
+        finally:
+            self.unsubscribe(subscriber)
+
+    def send(self, data: Optional[str] = None, event: Optional[str] = None,
+             id: bool = False, retry: Optional[int] = None) -> Optional[int]:  # noqa: A002
+        # Encoding once here checks every field before the broker assigns an id.
+        encode_event(data=data, event=event, retry=retry, id=0 if id else None)
+        return self.broker.publish(
+            lambda event_id: encode_event(data=data, event=event, id=event_id, retry=retry),
+            keep=bool(id))
+
+
+def make_sse(broker=None, *, history: int = DEFAULT_HISTORY,
+             heartbeat: Optional[float] = DEFAULT_HEARTBEAT,
+             queue_limit: int = DEFAULT_QUEUE_LIMIT) -> SSE:
+    """A new event source.  Racket: ``make-sse``.
+
+    ``history``: kept events remembered for replay (the in-memory broker's window);
+    ``heartbeat``: seconds between comment lines on idle streams (``None``: never);
+    ``queue_limit``: events waiting for one client before it is disconnected;
+    ``broker``: where events go between processes (default: this process only).
+    """
+    return SSE(broker, history=history, heartbeat=heartbeat, queue_limit=queue_limit)
+
+
+def is_sse(value) -> bool:
+    """Racket: ``sse?``."""
+    return isinstance(value, SSE)
+
+
+def sse_send_event(sse: SSE, data: Optional[str] = None, event: Optional[str] = None,
+                   id: bool = False, retry: Optional[int] = None) -> Optional[int]:  # noqa: A002
+    """Send an event to the clients connected now.  Racket: ``sse-send-event``.
+
+    With ``id=True`` the event gets the next integer id, is kept, and is replayed to new
+    connections; the id is returned.  Never blocks on a slow client.
+    """
+    return sse.send(data=data, event=event, id=id, retry=retry)
+
+
+def sse_restart_messages(sse: SSE) -> None:
+    """Forget the kept events.  Racket: ``sse-restart-messages``."""
+    sse.broker.restart()
+
+
+def parse_last_event_id(value: Optional[str]) -> Optional[int]:
+    """The id a reconnecting client last saw; ``None`` when absent or malformed (ids
+    here are decimal integers, so a malformed one was not ours: the client is treated as
+    new and gets every kept event)."""
+    if value is None:
+        return None
+    value = value.strip()
+    return int(value) if _LAST_EVENT_ID.fullmatch(value) else None
+
+
+def socket_of(environ: dict):
+    handler = environ.get(HANDLER_KEY)
+    return handler.socket if handler is not None else None
