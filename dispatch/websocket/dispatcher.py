@@ -1,0 +1,94 @@
+"""WebSocket dispatchers.  Racket: ``make-general-websockets-dispatcher`` from
+``net/rfc6455/dispatcher``.
+
+The handshake happens here, and only once the dispatcher accepts the request: an upgrade
+request that no WebSocket dispatcher wants falls through the sequencer like any other.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Optional
+
+from werkzeug.wrappers import Response
+
+from ..core import Dispatcher, next_dispatcher
+from .connection import WebSocketConnection, WSOptions
+from .deflate import DeflateOptions, negotiate_server
+from .handshake import HandshakeError, accept_key, check_request, is_upgrade
+from .protocol import Protocol
+
+__all__ = ["accept", "make_general_websockets_dispatcher"]
+
+ConnHeaders = Callable[[str, Any], tuple]
+
+
+def _refuse(conn, error: HandshakeError) -> None:
+    conn.respond(Response(str(error) + "\n", status=error.status, headers=error.headers,
+                          mimetype="text/plain"))
+
+
+def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
+           subprotocol: Optional[str] = None, extra_headers: Iterable = (),
+           options: WSOptions = WSOptions(), deflate: DeflateOptions = DeflateOptions(),
+           origins: Optional[Iterable[str]] = None) -> None:
+    """Complete the handshake on ``conn`` and run ``handler(ws_conn, *args)``.
+
+    Answers a handshake the RFC refuses (400, 403, 426) with that status instead.
+    """
+    environ = conn.environ
+    try:
+        key = check_request(environ, origins)
+    except HandshakeError as error:
+        _refuse(conn, error)
+        return
+    answer, codec = negotiate_server(environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS"), deflate)
+    headers = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
+               ("Sec-WebSocket-Accept", accept_key(key))]
+    if subprotocol is not None:
+        headers.append(("Sec-WebSocket-Protocol", subprotocol))
+    if answer is not None:
+        headers.append(("Sec-WebSocket-Extensions", answer))
+    headers.extend(extra_headers)
+    stream = conn.upgrade(headers)
+    query = environ.get("QUERY_STRING")
+    line = (f"{environ.get('REQUEST_METHOD')} {request.path}{'?' + query if query else ''} "
+            f"{environ.get('SERVER_PROTOCOL')}")
+    ws = WebSocketConnection(
+        stream, Protocol(client=False, deflate=codec,
+                         max_message_size=options.max_message_size),
+        subprotocol=subprotocol, request_line=line, headers=request.headers,
+        path=request.path, options=options)
+    cancel = conn.at_shutdown(ws.close_for_shutdown)
+    try:
+        handler(ws, *args)
+    finally:
+        cancel()
+        ws.finish()
+
+
+def make_general_websockets_dispatcher(
+        conn_dispatch: Callable[[WebSocketConnection, Any], Any],
+        conn_headers: Optional[ConnHeaders] = None, *, options: WSOptions = WSOptions(),
+        deflate: DeflateOptions = DeflateOptions(),
+        origins: Optional[Iterable[str]] = None) -> Dispatcher:
+    """A dispatcher that upgrades every WebSocket request and runs
+    ``conn_dispatch(conn, state)``; it declines requests that are not upgrades.
+
+    ``conn_headers(request_line, headers) -> (extra_response_headers, state)`` sees the
+    handshake first, as Racket's ``#:conn-headers``; by default there are no extra
+    headers and the state is ``None``.  ``origins``: the allowed ``Origin`` values
+    (``None``: any); others get 403 before the upgrade.
+    """
+
+    def dispatcher(conn, request):
+        if not is_upgrade(conn.environ):
+            next_dispatcher()
+        extra, state = (), None
+        if conn_headers is not None:
+            environ = conn.environ
+            line = f"{environ.get('REQUEST_METHOD')} {request.full_path.rstrip('?')} " \
+                   f"{environ.get('SERVER_PROTOCOL')}"
+            extra, state = conn_headers(line, request.headers)
+        accept(conn, request, conn_dispatch, (state,), extra_headers=extra or (),
+               options=options, deflate=deflate, origins=origins)
+
+    return dispatcher

@@ -1,0 +1,97 @@
+"""Map paths and subprotocols to WebSocket handlers.  Racket: ``ws-service-mapper`` and
+``make-service-mapper-dispatcher`` from ``net/rfc6455/service-mapper``.
+
+The seed's mapper::
+
+    (ws-service-mapper
+     ["^/ws_test"
+      [(#f) (lambda (c) ...)]])
+
+ports as::
+
+    ws_service_mapper(
+        ("^/ws_test",
+         ([None], lambda c: ...)))
+
+Each entry is ``(path_regex, (protocols, handler), ...)``: the regex must match the
+whole path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
+"no subprotocol requested".  Handlers are tried in order; the first whose protocols
+include one the client asked for (or ``None`` when it asked for none) wins, and its
+subprotocol is returned in ``Sec-WebSocket-Protocol``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, Optional, Union
+
+from ..core import Dispatcher, next_dispatcher
+from .connection import WebSocketConnection, WSOptions
+from .deflate import DeflateOptions
+from .dispatcher import accept
+from .handshake import is_upgrade, requested_subprotocols
+
+__all__ = ["ServiceMapper", "make_service_mapper_dispatcher", "ws_service_mapper"]
+
+Handler = Callable[[WebSocketConnection], Any]
+Protocols = Union[None, str, Iterable[Optional[str]]]
+
+
+class ServiceMapper:
+    """What :func:`ws_service_mapper` returns: ``mapper(path, requested)`` gives
+    ``(subprotocol, handler)`` or ``None``."""
+
+    def __init__(self, entries: list) -> None:
+        self.entries = entries
+
+    def __call__(self, path: str, requested: list) -> Optional[tuple]:
+        for regex, handlers in self.entries:
+            if regex.fullmatch(path) is None:
+                continue
+            for protocols, handler in handlers:
+                for protocol in protocols:
+                    if protocol is None and not requested:
+                        return None, handler
+                    if protocol is not None and protocol in requested:
+                        return protocol, handler
+        return None
+
+
+def _protocols(value: Protocols) -> tuple:
+    if value is None or isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def ws_service_mapper(*entries) -> ServiceMapper:
+    """Build a mapper from ``(path_regex, (protocols, handler), ...)`` entries, or from
+    one dict ``{path_regex: {protocol_or_None: handler}}``."""
+    if len(entries) == 1 and isinstance(entries[0], dict):
+        entries = tuple((path, *[(p, h) for p, h in handlers.items()])
+                        for path, handlers in entries[0].items())
+    compiled = []
+    for path, *handlers in entries:
+        if not handlers:
+            raise ValueError(f"no handler for {path!r}")
+        compiled.append((re.compile(path),
+                         [(_protocols(protocols), handler) for protocols, handler in handlers]))
+    return ServiceMapper(compiled)
+
+
+def make_service_mapper_dispatcher(mapper: ServiceMapper, *,
+                                   options: WSOptions = WSOptions(),
+                                   deflate: DeflateOptions = DeflateOptions(),
+                                   origins: Optional[Iterable[str]] = None) -> Dispatcher:
+    """A dispatcher serving the WebSockets ``mapper`` maps; it declines requests that are
+    not upgrades, and upgrades whose path or subprotocols no entry accepts."""
+
+    def dispatcher(conn, request):
+        if not is_upgrade(conn.environ):
+            next_dispatcher()
+        chosen = mapper(request.path, requested_subprotocols(conn.environ))
+        if chosen is None:
+            next_dispatcher()
+        subprotocol, handler = chosen
+        accept(conn, request, handler, subprotocol=subprotocol, options=options,
+               deflate=deflate, origins=origins)
+
+    return dispatcher
