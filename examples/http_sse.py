@@ -40,7 +40,10 @@ def main(port: int) -> None:
 
     print(f"Serving on http://localhost:{stop.port}/", flush=True)
     print("Press enter to terminate app", flush=True)
-    read_line()
+    try:
+        read_line()
+    except KeyboardInterrupt:
+        pass
     stop()
 
 

@@ -7,9 +7,11 @@ from tests.support import Example
 
 
 def read_sse_events(response, count, limit=200):
-    """The first ``count`` events of an SSE response, as dicts of field -> value."""
+    """The next ``count`` events of an SSE response, as dicts of field -> value."""
+    if not hasattr(response, "sse_lines"):  # one line iterator per response: it buffers
+        response.sse_lines = response.iter_lines(decode_unicode=True)
     events, fields = [], {}
-    for n, line in enumerate(response.iter_lines(decode_unicode=True)):
+    for n, line in enumerate(response.sse_lines):
         if n > limit:
             break
         if line == "":
@@ -46,3 +48,40 @@ def test_http_sse_example(example):
         (event,) = read_sse_events(stream, 1)
     assert event == {"data": "Hello world", "id": "1"}  # kept with id 1, replayed to us
     assert ex.terminate_with_enter() == 0
+
+
+@pytest.mark.parametrize("script", ["http_websocket_legacy.py", "http_websocket_modern.py"])
+def test_http_websocket_examples(example, script):
+    from dispatch.websocket import EOF, ws_connect, ws_recv, ws_send
+
+    ex = example(script)
+    page = requests.get(ex.url, timeout=5)
+    assert "new  WebSocket(websocket_url)" in page.text
+    c = ws_connect(ex.url.replace("http://", "ws://") + "ws_test")
+    ws_send(c, "Hello")
+    assert ws_recv(c) == "Hello world!\n"
+    assert ws_recv(c) is EOF
+    assert ex.terminate_with_enter() == 0
+
+
+def test_demo_serves_all_three_on_one_port(example):
+    from dispatch.websocket import ws_connect, ws_recv, ws_send
+
+    ex = example("demo.py")
+    assert "EventSource" in requests.get(ex.url, timeout=5).text
+    ws_url = ex.url.replace("http://", "ws://") + "ws_test"
+    alice, bob = ws_connect(ws_url), ws_connect(ws_url)
+    with requests.get(ex.url + "sse/", stream=True, timeout=5) as stream:
+        (tick,) = read_sse_events(stream, 1)
+        assert tick["event"] == "tick" and tick["data"][:2] == "20"
+        ws_send(alice, "hi all")
+        assert ws_recv(alice) == "hi all" and ws_recv(bob) == "hi all"
+        events = read_sse_events(stream, 3)  # a tick may come first
+        assert {"event": "chat", "data": "hi all", "id": "1"} in events
+    assert ex.terminate_with_enter() == 0
+
+
+def test_examples_exit_cleanly_at_end_of_input(example):
+    ex = example("http_sse.py")
+    ex.proc.stdin.close()
+    assert ex.proc.wait(10) == 0
