@@ -345,3 +345,34 @@ def test_wss_with_a_verified_certificate(served, certificate):
     assert ws_recv(c) == "secure"
     ws_close(c)
     assert requests.get(f"https://127.0.0.1:{port}/", verify=cert, timeout=5).status_code == 200
+
+
+def test_one_message_larger_than_the_send_buffer_still_goes(served):
+    base = served(make_general_websockets_dispatcher(
+        echo, options=WSOptions(max_send_buffer=1000, max_message_size=None)))
+    c = ws_connect(ws_base(base) + "/", deflate=DeflateOptions(enabled=False),
+                   options=WSOptions(ping_interval=None, max_message_size=None))
+    ws_send(c, b"x" * 100_000, payload_type="binary")
+    assert ws_recv(c) == b"x" * 100_000
+
+
+def test_senders_piling_up_behind_a_slow_peer_drop_it(served):
+    outcome = gevent.event.AsyncResult()
+
+    def flood(c, state):
+        from dispatch.websocket import ConnectionClosed
+
+        payload = b"y" * 65536
+        try:
+            senders = [gevent.spawn(ws_send, c, payload, payload_type="binary")
+                       for _ in range(200)]
+            gevent.joinall(senders, timeout=10)
+            outcome.set(any(isinstance(g.exception, ConnectionClosed) for g in senders))
+        except Exception as exc:  # pragma: no cover - reported through the result
+            outcome.set(exc)
+
+    base = served(make_general_websockets_dispatcher(
+        flood, options=WSOptions(max_send_buffer=256 * 1024)))
+    sock, head = raw_handshake(base)  # never reads
+    assert outcome.get(15) is True
+    sock.close()

@@ -258,7 +258,10 @@ class WebSocketConnection:
     def _send_raw(self, frame: bytes, control: bool = False) -> None:
         if self._dropped or (self._close_sent and not control):
             raise ConnectionClosed("the WebSocket is closed")
-        if self._waiting_to_send + len(frame) > self.options.max_send_buffer and not control:
+        # The bound is on what queues up behind a send in progress: one large message on
+        # an idle connection always goes.
+        if (self._waiting_to_send and not control
+                and self._waiting_to_send + len(frame) > self.options.max_send_buffer):
             self._drop("the peer reads too slowly: send buffer full")
             raise ConnectionClosed("the peer reads too slowly; connection dropped")
         self._waiting_to_send += len(frame)
