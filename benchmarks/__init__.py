@@ -1,0 +1,1 @@
+"""The side-by-side benchmark harness (``python -m benchmarks``) and its app."""
