@@ -35,19 +35,23 @@ class UpgradeNotSupported(RuntimeError):
 class RawStream:
     """The socket of an upgraded connection.
 
-    Reads go through the server's buffered reader, so that bytes the client sent right
-    after its handshake (and which the HTTP parser already buffered) are not lost.
+    Bytes the client sent right after its handshake, which the HTTP parser had already
+    buffered, come first; then reads go straight to the socket (no buffered-reader layer
+    on the hot path of every WebSocket frame).
     """
 
-    __slots__ = ("socket", "rfile")
+    __slots__ = ("socket", "_leftover")
 
-    def __init__(self, socket, rfile) -> None:
+    def __init__(self, socket, leftover: bytes = b"") -> None:
         self.socket = socket
-        self.rfile = rfile
+        self._leftover = leftover
 
     def read1(self, size: int = 65536) -> bytes:
         """At most ``size`` bytes with at most one ``recv``; ``b''`` at end of stream."""
-        return self.rfile.read1(size)
+        if self._leftover:
+            data, self._leftover = self._leftover[:size], self._leftover[size:]
+            return data
+        return self.socket.recv(size)
 
     def sendall(self, data: bytes) -> None:
         self.socket.sendall(data)

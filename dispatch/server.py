@@ -174,7 +174,18 @@ class DispatchHandler(WSGIHandler):
         self.provided_content_length = False  # no Content-Length, no chunking
         self.close_connection = True  # the protocol after the upgrade owns the socket
         write(b"")
-        return RawStream(self.socket, self.rfile)
+        return RawStream(self.socket, self._buffered_input())
+
+    def _buffered_input(self) -> bytes:
+        """What the request parser read past the headers, without waiting for more."""
+        timeout = self.socket.gettimeout()
+        self.socket.settimeout(0.0)
+        try:
+            return self.rfile.read1(65536) or b""
+        except OSError:  # nothing buffered and nothing on the socket yet
+            return b""
+        finally:
+            self.socket.settimeout(timeout)
 
 
 _date_cache = [0, b""]

@@ -17,7 +17,7 @@ from typing import IO, Optional, Union
 
 import gevent
 from gevent.event import AsyncResult
-from gevent.lock import RLock, Semaphore
+from gevent.lock import Semaphore
 
 from .protocol import (
     CLOSE_ABNORMAL,
@@ -113,15 +113,17 @@ class WebSocketConnection:
         self._close_sent = False
         self._dropped = False
         self._inbox: deque = deque()
-        self._read_lock = RLock()
+        self._read_lock = Semaphore()
         self._send_lock = Semaphore()
         self._waiting_to_send = 0
         self._last_seen = time.monotonic()
         self._pong_due: Optional[float] = None
         self._keepalive = None
         self._fragmenting = False
-        stream.settimeout(options.idle_timeout)
-        if options.ping_interval:
+        # No socket time-out: gevent would arm a timer around every read. Idle time-out
+        # and pings are the watchdog's, one greenlet waking every few seconds.
+        stream.settimeout(None)
+        if options.ping_interval or options.idle_timeout:
             self._keepalive = gevent.spawn(self._keep_alive)
 
     # -- receiving -------------------------------------------------------------------
@@ -140,9 +142,6 @@ class WebSocketConnection:
         """Read what the socket has and handle the frames in it."""
         try:
             data = self.stream.read1(65536)
-        except socket.timeout:
-            self._fail(CLOSE_GOING_AWAY, "idle timeout")
-            return
         except OSError:
             data = b""
         if not data:
@@ -199,8 +198,9 @@ class WebSocketConnection:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return
-                self.stream.settimeout(remaining)
-                data = self.stream.read1(65536)
+                data = None
+                with gevent.Timeout(remaining, False):
+                    data = self.stream.read1(65536)
                 if not data:
                     return
                 try:
@@ -336,18 +336,37 @@ class WebSocketConnection:
     # -- keep-alive ------------------------------------------------------------------
 
     def _keep_alive(self) -> None:
-        interval, timeout = self.options.ping_interval, self.options.pong_timeout
+        """Pings every ``ping_interval``; closes with 1001 after ``idle_timeout``."""
+        interval, idle = self.options.ping_interval, self.options.idle_timeout
+        step = min(t for t in (interval, idle) if t)
+        next_ping = time.monotonic() + interval if interval else None
         while not self._dropped and not self._close_sent:
-            gevent.sleep(interval)
+            gevent.sleep(step if next_ping is None
+                         else max(0.0, min(step, next_ping - time.monotonic())))
             if self._dropped or self._close_sent:
                 return
-            self._pong_due = time.monotonic() + (timeout or interval)
-            try:
-                self._send_raw(self.protocol.encode_frame(OP_PING, b"keepalive"),
-                               control=True)
-            except ConnectionClosed:
+            now = time.monotonic()
+            if idle and now - self._last_seen >= idle:
+                self._idle_close()
                 return
-            self._await_pong()
+            if next_ping is not None and now >= next_ping:
+                next_ping = now + interval
+                self._pong_due = now + (self.options.pong_timeout or interval)
+                try:
+                    self._send_raw(self.protocol.encode_frame(OP_PING, b"keepalive"),
+                                   control=True)
+                except ConnectionClosed:
+                    return
+                self._await_pong()
+
+    def _idle_close(self) -> None:
+        """Nothing from the peer for ``idle_timeout``: close with 1001, and drop the
+        socket if the peer does not answer within ``close_timeout``."""
+        if self.close_status is None:
+            self.close_status, self.close_reason = CLOSE_GOING_AWAY, "idle timeout"
+        self._send_close(CLOSE_GOING_AWAY, "idle timeout")
+        gevent.sleep(self.options.close_timeout)
+        self._drop("idle timeout")
 
     def _await_pong(self) -> None:
         # Someone must read for the pong to be seen: the handler usually is, in ws_recv;
@@ -359,14 +378,9 @@ class WebSocketConnection:
                 return
             if self._read_lock.acquire(blocking=False):
                 try:
-                    self.stream.settimeout(remaining)
-                    try:
+                    with gevent.Timeout(remaining, False):
                         self._read_once()
-                    except socket.timeout:
-                        pass
                 finally:
-                    if not self._dropped:
-                        self.stream.settimeout(self.options.idle_timeout)
                     self._read_lock.release()
             else:
                 gevent.sleep(min(remaining, 0.05))

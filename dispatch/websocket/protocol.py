@@ -175,7 +175,7 @@ class Protocol:
                 raise ProtocolError("a new message began before the last one ended")
             self._opcode = opcode
             self._compressed = bool(b0 & 0x40)
-            if opcode == OP_TEXT:
+            if opcode == OP_TEXT and not (fin and not self._compressed):
                 self._decoder = _utf8_decoder()
         if self._compressed:
             payload = self.deflate.decompress(payload, bool(fin), self._room())
@@ -194,6 +194,13 @@ class Protocol:
             return None
         parts, self._parts = self._parts, []
         opcode, self._opcode, self._decoder, self._size = self._opcode, None, None, 0
+        if opcode == OP_TEXT and type(payload) is bytes:
+            # A single uncompressed frame: one plain decode, no incremental decoder.
+            try:
+                payload = payload.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ProtocolError(f"invalid UTF-8 in a text message: {exc.reason}",
+                                    CLOSE_INVALID_DATA) from None
         if parts:
             parts.append(payload)
             payload = ("" if opcode == OP_TEXT else b"").join(parts)
