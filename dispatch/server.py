@@ -105,6 +105,16 @@ class DispatchHandler(WSGIHandler):
     so an upgrade request no dispatcher wants falls through like any other request.
     """
 
+    #: The request reader's buffer.  pywsgi's default (8 KiB) is most of what an idle
+    #: SSE stream or WebSocket costs; request heads are rarely over 2 KiB, and larger
+    #: reads bypass the buffer anyway.
+    read_buffer_size = 2048
+
+    def __init__(self, sock, address, server, rfile=None):
+        if rfile is None:
+            rfile = sock.makefile("rb", self.read_buffer_size)
+        super().__init__(sock, address, server, rfile)
+
     def handle(self):
         # Stock pywsgi sends headers and body in two writes without TCP_NODELAY, so each
         # keep-alive response waits out a 40 ms Nagle/delayed-ACK stall.
