@@ -22,6 +22,8 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
 #: environ key under which the gevent handler (this project's) exposes itself.
 HANDLER_KEY = "gevent_dispatch.handler"
+#: environ key of the server's limit on bodies read whole (safety limits).
+MAX_BODY_KEY = "gevent_dispatch.max_body"
 
 
 def _nothing() -> None:

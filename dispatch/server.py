@@ -8,17 +8,20 @@ blocking form.
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import sys
 import time
 from typing import Callable, Optional
 
 import gevent
+import gevent.event
 from gevent import pywsgi
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
-from .connection import HANDLER_KEY, RawStream
+from .connection import HANDLER_KEY, MAX_BODY_KEY, RawStream
 from .core import Dispatcher
+from .safety_limits import SafetyLimits
 from .wsgi import to_wsgi
 
 __all__ = ["DispatchHandler", "DispatchServer", "Stopper", "read_line", "serve",
@@ -28,8 +31,6 @@ log = logging.getLogger("dispatch.server")
 
 # Headers and a body up to this size leave in one send (see _write_with_headers).
 _COALESCE_LIMIT = 64 * 1024
-MAX_HEADERS = 100
-MAX_HEADER_LINE = 8192
 
 
 class RequestHeadersTooLarge(ValueError):
@@ -51,17 +52,18 @@ class RequestHeaders:
         self.pairs = pairs
 
     @classmethod
-    def read(cls, rfile) -> RequestHeaders:
+    def read(cls, rfile, limits: SafetyLimits) -> RequestHeaders:
         pairs = []
+        max_line, max_count = limits.max_request_header_length, limits.max_request_headers
         while True:
-            line = rfile.readline(MAX_HEADER_LINE + 1)
+            line = rfile.readline(max_line + 1)
             if line in (b"\r\n", b"\n", b""):
                 return cls(pairs)
-            if len(line) > MAX_HEADER_LINE:
+            if len(line) > max_line:
                 raise RequestHeadersTooLarge(
-                    f"a request header line is longer than {MAX_HEADER_LINE} bytes")
-            if len(pairs) == MAX_HEADERS:
-                raise RequestHeadersTooLarge(f"more than {MAX_HEADERS} request headers")
+                    f"a request header line is longer than {max_line} bytes")
+            if len(pairs) == max_count:
+                raise RequestHeadersTooLarge(f"more than {max_count} request headers")
             name, colon, value = line.decode("latin-1").partition(":")
             # RFC 9112 5.1: no whitespace before the colon; 5.2: obsolete line folding
             # is rejected rather than guessed at.
@@ -93,6 +95,16 @@ class RequestHeaders:
         return list(self.pairs)
 
 
+class _RequestLineTooLong(Exception):
+    pass
+
+
+_REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+                             b"Content-Length: 0\r\n\r\n")
+_URI_TOO_LONG_RESPONSE = (b"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"
+                          b"Content-Length: 0\r\n\r\n")
+_SERVICE_UNAVAILABLE_RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                                 b"Retry-After: 1\r\nContent-Length: 0\r\n\r\n")
 _HEADERS_TOO_LARGE_RESPONSE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
                                b"Connection: close\r\nContent-Length: 0\r\n\r\n")
 
@@ -126,7 +138,24 @@ class DispatchHandler(WSGIHandler):
         return super().handle()
 
     def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
-        return RequestHeaders.read(rfile)
+        return RequestHeaders.read(rfile, self.server.safety_limits)
+
+    def handle_one_request(self):
+        # The request must arrive within the read time-out (slowloris); once it has,
+        # the application's sends get the send time-out instead (see get_environ).
+        if self.socket is not None:
+            self.socket.settimeout(self.server.safety_limits.request_read_timeout)
+        try:
+            return super().handle_one_request()
+        except _RequestLineTooLong:
+            return ("414", _URI_TOO_LONG_RESPONSE)
+
+    def read_requestline(self):
+        limit = self.server.safety_limits.max_request_line_length
+        line = self.rfile.readline(limit + 1)
+        if len(line) > limit:
+            raise _RequestLineTooLong()
+        return line.decode("latin-1")
 
     def _headers(self):
         # pywsgi's version re-splits "Name: value" strings; the pairs are already split.
@@ -138,6 +167,9 @@ class DispatchHandler(WSGIHandler):
                 yield "HTTP_" + key, value
 
     def _handle_client_error(self, ex):
+        if isinstance(ex, socket.timeout):
+            self.close_connection = True
+            return ("408", _REQUEST_TIMEOUT_RESPONSE)
         if isinstance(ex, RequestHeadersTooLarge):
             self.log_error("(from %s) %s", self.client_address, ex)
             return ("431", _HEADERS_TOO_LARGE_RESPONSE)
@@ -146,6 +178,9 @@ class DispatchHandler(WSGIHandler):
     def get_environ(self):
         environ = super().get_environ()
         environ[HANDLER_KEY] = self
+        limits = self.server.safety_limits
+        environ[MAX_BODY_KEY] = limits.max_request_body_length
+        self.socket.settimeout(limits.response_send_timeout)
         return environ
 
     def finalize_headers(self):
@@ -208,15 +243,46 @@ def _http_date() -> bytes:
     return _date_cache[1]
 
 
+def _refuse(sock, response: bytes) -> None:
+    """Answer without reading the request, then close without a reset: a socket closed
+    with unread input sends RST, and the client may lose the answer."""
+    try:
+        sock.sendall(response)
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(1.0)
+        for _ in range(16):  # bounded: at most 16 reads of the unread request
+            if not sock.recv(4096):
+                break
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
 class DispatchServer(WSGIServer):
     """A gevent ``WSGIServer`` that uses :class:`DispatchHandler`."""
 
     handler_class = DispatchHandler
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, safety_limits: SafetyLimits = SafetyLimits(), **kwargs) -> None:
+        kwargs.setdefault("backlog", safety_limits.max_waiting)
         super().__init__(*args, **kwargs)
+        self.safety_limits = safety_limits
+        self.connections = 0
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
+
+    def handle(self, sock, address):
+        # Beyond max_concurrent a client gets a clear 503 at once rather than waiting in
+        # a full pool (what a gevent Pool does) until its own time-out.
+        if self.connections >= self.safety_limits.max_concurrent:
+            _refuse(sock, _SERVICE_UNAVAILABLE_RESPONSE)
+            return
+        self.connections += 1
+        try:
+            super().handle(sock, address)
+        finally:
+            self.connections -= 1
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` at a graceful stop; returns the procedure that cancels it."""
@@ -262,37 +328,41 @@ class Stopper:
         self.server.stop(timeout=timeout)
 
 
-def _make_server(dispatch: Dispatcher, port: int, listen_ip: Optional[str],
-                 backlog: int, **server_options) -> DispatchServer:
-    server_options.setdefault("log", None)
-    server_options.setdefault("error_log", log)
-    return DispatchServer((listen_ip or "", port), to_wsgi(dispatch), backlog=backlog,
-                          **server_options)
-
-
 def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
-          backlog: int = 511, **server_options) -> Stopper:
+          safety_limits: SafetyLimits = SafetyLimits(), **server_options) -> Stopper:
     """Serve ``dispatch`` in the background; return the procedure that stops it.
 
     ``listen_ip=None`` listens on every interface, as Racket's ``#:listen-ip #f``;
-    ``port=0`` takes a free port, which ``stopper.port`` tells.  ``server_options`` go
-    to gevent's ``WSGIServer`` (``ssl_context``, ``log``, ...).
+    ``port=0`` takes a free port, which ``stopper.port`` tells.  ``safety_limits``:
+    see :mod:`dispatch.safety_limits`.  ``server_options`` go to gevent's
+    ``WSGIServer``: ``ssl_context=`` (or ``certfile=``/``keyfile=``) serves https and
+    wss on the same port.
     """
-    server = _make_server(dispatch, port, listen_ip, backlog, **server_options)
+    server_options.setdefault("log", None)
+    server_options.setdefault("error_log", log)
+    server = DispatchServer((listen_ip or "", port), to_wsgi(dispatch),
+                            safety_limits=safety_limits, **server_options)
     server.start()
     return Stopper(server)
 
 
 def serve_forever(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
-                  backlog: int = 511, **server_options) -> None:
-    """Serve ``dispatch`` until the process is interrupted."""
-    stop = serve(dispatch, port=port, listen_ip=listen_ip, backlog=backlog, **server_options)
+                  stop_timeout: float = 10.0, **server_options) -> None:
+    """Serve ``dispatch`` until SIGTERM or SIGINT, then stop gracefully: stop accepting,
+    close WebSockets with 1001, end SSE streams, and give in-flight requests up to
+    ``stop_timeout`` seconds."""
+    stop = serve(dispatch, port=port, listen_ip=listen_ip, **server_options)
+    done = gevent.event.Event()
+    handlers = [gevent.signal_handler(signum, done.set)
+                for signum in (signal.SIGTERM, signal.SIGINT)]
     try:
-        stop.server._stop_event.wait()
+        done.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        stop()
+        for handler in handlers:
+            handler.cancel()
+        stop(timeout=stop_timeout)
 
 
 def read_line() -> Optional[str]:

@@ -33,9 +33,13 @@ MAX_BODY = 1024 * 1024
 class Request(_WerkzeugRequest):
     """A werkzeug request with Racket's accessors."""
 
-    #: bodies read whole (``post_data``, forms) larger than this get ``413``
-    max_content_length = MAX_BODY
     max_form_memory_size = MAX_BODY
+
+    @property
+    def max_content_length(self) -> Optional[int]:
+        """Bodies read whole (``post_data``, forms) larger than this get ``413``: the
+        server's ``max_request_body_length``, 1 MiB by default."""
+        return self.environ.get("gevent_dispatch.max_body", MAX_BODY)
 
     @property
     def uri(self) -> str:

@@ -25,7 +25,7 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
         environ = conn.environ
         subscriber = sse.subscribe(parse_last_event_id(environ.get("HTTP_LAST_EVENT_ID")),
                                    socket_of(environ))
-        cancel = conn.at_shutdown(subscriber.close)
+        cancel = conn.at_shutdown(subscriber.end)
 
         def stream_events(environ, start_response):
             start_response("200 OK", list(_HEADERS))

@@ -49,8 +49,14 @@ class Subscriber:
         if not self.wake.is_set():
             self.wake.set()
 
+    def end(self) -> None:
+        """End this client's stream cleanly (on a graceful stop): what is queued is
+        still sent, then the response ends and the client reconnects elsewhere."""
+        self.closed = True
+        self.wake.set()
+
     def close(self) -> None:
-        """End this client's stream (it reconnects with Last-Event-ID if it wants)."""
+        """Drop this client (it reconnects with Last-Event-ID if it wants)."""
         if self.closed:
             return
         self.closed = True
@@ -111,14 +117,16 @@ class SSE:
             # Something at once, so that the headers leave and EventSource opens.
             yield b"".join(queue) + _OPEN if queue else _OPEN
             queue.clear()
-            while not subscriber.closed:
+            while True:
                 if not queue:
+                    if subscriber.closed:
+                        break
                     wake.clear()
                     if not wake.wait(heartbeat):
                         yield _HEARTBEAT
                         continue
-                    if subscriber.closed:
-                        break
+                    if not queue:
+                        continue
                 # Everything waiting leaves in one write.
                 chunk = queue[0] if len(queue) == 1 else b"".join(queue)
                 queue.clear()
