@@ -99,6 +99,10 @@ class _RequestLineTooLong(Exception):
     pass
 
 
+class _NonASCIIRequestLine(Exception):
+    pass
+
+
 _REQUEST_TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
                              b"Content-Length: 0\r\n\r\n")
 _URI_TOO_LONG_RESPONSE = (b"HTTP/1.1 414 URI Too Long\r\nConnection: close\r\n"
@@ -149,12 +153,18 @@ class DispatchHandler(WSGIHandler):
             return super().handle_one_request()
         except _RequestLineTooLong:
             return ("414", _URI_TOO_LONG_RESPONSE)
+        except _NonASCIIRequestLine:
+            return ("400", pywsgi._BAD_REQUEST_RESPONSE)
 
     def read_requestline(self):
         limit = self.server.safety_limits.max_request_line_length
         line = self.rfile.readline(limit + 1)
         if len(line) > limit:
             raise _RequestLineTooLong()
+        if not line.isascii():
+            # RFC 9112 3.2: a request target is ASCII (anything else percent-encoded);
+            # werkzeug would fail decoding such a query string deep in the application.
+            raise _NonASCIIRequestLine()
         return line.decode("latin-1")
 
     def _headers(self):

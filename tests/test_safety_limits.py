@@ -191,3 +191,11 @@ def test_sse_unaffected_by_the_read_timeout(served):
     sse_send_event(sse, data="after the time-out")
     assert client.events(1) == [{"data": "after the time-out"}]
     client.close()
+
+
+def test_a_raw_non_ascii_request_target_is_400_not_500(app_at):
+    # Found by tests/test_fuzz_http.py: werkzeug failed decoding such a query string.
+    base = app_at()
+    assert exchange(base, b"GET /?\x80 HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+    assert exchange(base, b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
+        b"HTTP/1.1 400 ")

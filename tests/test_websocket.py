@@ -376,3 +376,23 @@ def test_senders_piling_up_behind_a_slow_peer_drop_it(served):
     sock, head = raw_handshake(base)  # never reads
     assert outcome.get(15) is True
     sock.close()
+
+
+@pytest.mark.parametrize("frame, code", [
+    (b"\xc1\x80\x00\x00\x00\x00", 1002),             # RSV1 set, no extension agreed
+    (b"\xa1\x80\x00\x00\x00\x00", 1002),             # RSV2
+    (b"\x83\x80\x00\x00\x00\x00", 1002),             # reserved opcode 3
+    (b"\x81\x05hello", 1002),                        # a client frame without a mask
+    (b"\x82\xff\x00\x00\x01\x00\x00\x00\x00\x00kkkk", 1009),  # 1 TiB declared
+])
+def test_hostile_frames_close_with_the_right_code_and_others_go_on(served, frame, code):
+    base = served(make_general_websockets_dispatcher(echo))
+    sock, head = raw_handshake(base)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    sock.sendall(frame)
+    reply = sock.recv(200)
+    assert reply[0] == 0x88 and struct.unpack("!H", reply[2:4])[0] == code
+    sock.close()
+    c = ws_connect(ws_base(base) + "/")
+    ws_send(c, "others still served")
+    assert ws_recv(c) == "others still served"
