@@ -275,12 +275,14 @@ class DispatchServer(WSGIServer):
     handler_class = DispatchHandler
 
     def __init__(self, *args, safety_limits: SafetyLimits = SafetyLimits(), **kwargs) -> None:
-        kwargs.setdefault("backlog", safety_limits.max_waiting)
-        super().__init__(*args, **kwargs)
+        if isinstance(args[0] if args else kwargs.get("listener"), tuple):
+            kwargs.setdefault("backlog", safety_limits.max_waiting)  # else bound already
+        # Set before gevent's __init__, which may call close() (see gunicorn.Server).
         self.safety_limits = safety_limits
         self.connections = 0
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
+        super().__init__(*args, **kwargs)
 
     def handle(self, sock, address):
         # Beyond max_concurrent a client gets a clear 503 at once rather than waiting in
@@ -304,16 +306,19 @@ class DispatchServer(WSGIServer):
 
         return cancel
 
-    def stop(self, timeout: Optional[float] = None) -> None:
-        """Stop accepting, tell long-lived responses to end, then let in-flight requests
-        finish for up to ``timeout`` seconds (gevent's default when ``None``)."""
-        self.close()
+    def run_shutdown_callbacks(self) -> None:
         callbacks, self._shutdown_callbacks = self._shutdown_callbacks, {}
         for callback in callbacks.values():
             try:
                 callback()
             except Exception:
                 log.exception("shutdown callback failed")
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Stop accepting, tell long-lived responses to end, then let in-flight requests
+        finish for up to ``timeout`` seconds (gevent's default when ``None``)."""
+        self.close()
+        self.run_shutdown_callbacks()
         super().stop(timeout=timeout)
 
 
@@ -338,20 +343,38 @@ class Stopper:
         self.server.stop(timeout=timeout)
 
 
+def _reuse_port_listener(address: tuple, backlog: int):
+    """A listening socket that other processes may bind too (SO_REUSEPORT): the kernel
+    spreads new connections over them."""
+    from gevent import socket as gsocket
+
+    sock = gsocket.socket(gsocket.AF_INET, gsocket.SOCK_STREAM)
+    sock.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEADDR, 1)
+    sock.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(backlog)
+    return sock
+
+
 def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
-          safety_limits: SafetyLimits = SafetyLimits(), **server_options) -> Stopper:
+          safety_limits: SafetyLimits = SafetyLimits(), reuse_port: bool = False,
+          **server_options) -> Stopper:
     """Serve ``dispatch`` in the background; return the procedure that stops it.
 
     ``listen_ip=None`` listens on every interface, as Racket's ``#:listen-ip #f``;
-    ``port=0`` takes a free port, which ``stopper.port`` tells.  ``safety_limits``:
+    ``port=0`` takes a free port, which ``stopper.port`` tells.  ``reuse_port=True``
+    lets several processes serve the same port.  ``safety_limits``:
     see :mod:`dispatch.safety_limits`.  ``server_options`` go to gevent's
     ``WSGIServer``: ``ssl_context=`` (or ``certfile=``/``keyfile=``) serves https and
     wss on the same port.
     """
     server_options.setdefault("log", None)
     server_options.setdefault("error_log", log)
-    server = DispatchServer((listen_ip or "", port), to_wsgi(dispatch),
-                            safety_limits=safety_limits, **server_options)
+    listener = (listen_ip or "", port)
+    if reuse_port:
+        listener = _reuse_port_listener(listener, safety_limits.max_waiting)
+    server = DispatchServer(listener, to_wsgi(dispatch), safety_limits=safety_limits,
+                            **server_options)
     server.start()
     return Stopper(server)
 

@@ -21,9 +21,10 @@ _SERVING = re.compile(r"Serving on (http://\S+)")
 class Example:
     """A running example program: ``url`` is where it serves."""
 
-    def __init__(self, script: str, timeout: float = 20) -> None:
+    def __init__(self, script: str, timeout: float = 20, args: tuple = ()) -> None:
+        path = os.path.join(ROOT, script if "/" in script else os.path.join("examples", script))
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "examples", script), "--port", "0"],
+            [sys.executable, path, "--port", "0", *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1"))
         self.lines: list[str] = []

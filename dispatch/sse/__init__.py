@@ -29,3 +29,11 @@ __all__ = [
     "MemoryBroker", "encode_comment", "encode_event", "is_sse", "make_sse", "sse_dispatcher",
     "sse_restart_messages", "sse_send_event", "sse_serve",
 ]
+
+
+def __getattr__(name):
+    # RedisBroker needs redis-py (the ``redis`` extra): imported only when asked for.
+    if name == "RedisBroker":
+        from .redis_broker import RedisBroker
+        return RedisBroker
+    raise AttributeError(name)

@@ -24,7 +24,8 @@ _LAST_EVENT_ID = re.compile(r"[0-9]{1,19}")
 class Subscriber:
     """One client's bounded queue of encoded events."""
 
-    __slots__ = ("queue", "wake", "limit", "closed", "replaying", "pending", "socket")
+    __slots__ = ("queue", "wake", "limit", "closed", "replaying", "pending", "socket",
+                 "last_id")
 
     def __init__(self, limit: int, sock) -> None:
         self.queue: list = []  # a list: an idle client's deque would cost ~600 bytes
@@ -35,6 +36,9 @@ class Subscriber:
         self.replaying = True
         self.pending: list = []
         self.socket = sock
+        # The last kept id queued: a shared broker's reader may deliver an event that the
+        # replay already held, and it must not be sent twice.
+        self.last_id = 0
 
     def put(self, event_id: Optional[int], payload: bytes) -> None:
         if self.replaying:
@@ -42,6 +46,10 @@ class Subscriber:
             if len(self.pending) > self.limit:
                 self.close()
             return
+        if event_id is not None:
+            if event_id <= self.last_id:
+                return
+            self.last_id = event_id
         if len(self.queue) >= self.limit:
             self.close()  # a client that stops reading is dropped, not waited for
             return
@@ -100,11 +108,11 @@ class SSE:
         for event_id, payload in replayed:
             subscriber.queue.append(payload)
             last = event_id
-        for event_id, payload in subscriber.pending:
-            if event_id is None or event_id > last:
-                subscriber.queue.append(payload)
-        subscriber.pending = []
+        subscriber.last_id = last
+        pending, subscriber.pending = subscriber.pending, []
         subscriber.replaying = False
+        for event_id, payload in pending:
+            subscriber.put(event_id, payload)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:

@@ -1,0 +1,49 @@
+"""A server process for the multi-process tests: an SSE source on a Redis broker.
+
+    python tests/redis_app.py --port 0 --redis-url redis://127.0.0.1:PORT/0
+
+GET /sse/ streams; POST /send?data=...&keep=1 sends (answers the id, or 503 when the
+broker is unavailable). Also the WSGI ``app`` for gunicorn (REDIS_URL from the
+environment).
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+
+from dispatch import filter, sequencer, to_wsgi  # noqa: E402
+from dispatch.server import read_line, serve  # noqa: E402
+from dispatch.sse import BrokerUnavailable, make_sse, sse_dispatcher, sse_send_event  # noqa: E402
+from dispatch.sse.redis_broker import RedisBroker  # noqa: E402
+from servlets import dispatch_servlet, response_full, response_jsexpr  # noqa: E402
+
+
+def make_dispatcher(redis_url: str):
+    source = make_sse(RedisBroker(redis_url, name="test", history=500), heartbeat=0.5)
+
+    def send(request):
+        try:
+            event_id = sse_send_event(source, data=request.args["data"],
+                                      id=request.args.get("keep") == "1")
+        except BrokerUnavailable as exc:
+            return response_full(503, None, None, "text/plain", [], [str(exc).encode()])
+        return response_jsexpr({"id": event_id, "pid": os.getpid()})
+
+    return sequencer.make(filter.make("^/sse/", sse_dispatcher(source)),
+                          filter.make("^/send", dispatch_servlet(send)))
+
+
+app = to_wsgi(make_dispatcher(os.environ["REDIS_URL"])) if "REDIS_URL" in os.environ else None
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--redis-url", required=True)
+    args = parser.parse_args()
+    stop = serve(make_dispatcher(args.redis_url), port=args.port, listen_ip="127.0.0.1")
+    print(f"Serving on http://localhost:{stop.port}/", flush=True)
+    print("Press enter to terminate app", flush=True)
+    read_line()
+    stop()
