@@ -13,10 +13,12 @@ import sys
 from typing import Callable, Optional
 
 import gevent
+from gevent import pywsgi
 from gevent.pywsgi import WSGIHandler, WSGIServer
 
 from .connection import HANDLER_KEY, RawStream
 from .core import Dispatcher
+from .headers import parse_headers
 from .wsgi import to_wsgi
 
 __all__ = ["DispatchHandler", "DispatchServer", "Stopper", "read_line", "serve",
@@ -46,10 +48,28 @@ class DispatchHandler(WSGIHandler):
                 pass
         return super().handle()
 
+    def MessageClass(self, rfile, *args):  # pywsgi's name for its header reader
+        # pywsgi parses headers with the email package: a fifth of a small request's time.
+        return parse_headers(rfile)
+
+    def _headers(self):
+        # pywsgi's version re-splits the "name: value" lines its message class rebuilt.
+        for name, value in self.headers.items:
+            if "_" in name:  # as pywsgi: such a name could pass for one spelt with "-"
+                continue
+            key = name.replace("-", "_").upper()
+            if key != "CONTENT_TYPE" and key != "CONTENT_LENGTH":
+                yield "HTTP_" + key, value
+
     def get_environ(self):
         environ = super().get_environ()
         environ[HANDLER_KEY] = self
         return environ
+
+    def log_request(self):
+        # Stock pywsgi formats the access-log line even when there is no access log.
+        if self.server.log_requests:
+            super().log_request()
 
     def _write_with_headers(self, data):
         # Stock pywsgi sends the header block and the first body chunk separately: one
@@ -85,6 +105,7 @@ class DispatchServer(WSGIServer):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.log_requests = not isinstance(self.log, getattr(pywsgi, "_NoopLog", ()))
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
 
