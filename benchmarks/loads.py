@@ -9,8 +9,9 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,14 +44,21 @@ def _last_json(output: str, prefix: str = "") -> dict:
 
 # -- HTTP: wrk ---------------------------------------------------------------------------
 
-def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0) -> dict:
-    """Requests/s, p50/p99 latency (ms) and bytes per response over keep-alive
-    connections; one wrk thread (on two cores the other one is the server's)."""
+CPU = Optional[Callable[[], float]]
+
+
+def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0,
+            cpu: CPU = None) -> dict:
+    """Requests/s, p50/p99 latency (ms), bytes per response and (given ``cpu``, the
+    server's CPU-seconds counter) server CPU µs per request over keep-alive connections;
+    one wrk thread (on two cores the other one is the server's)."""
     base = ["wrk", "-t1", f"-c{connections}", "--timeout", "10s"]
     if warmup > 0:
         _run([*base, f"-d{warmup:g}s", url], timeout=warmup + 30)
+    cpu_before = cpu() if cpu else 0.0
     out = _run([*base, f"-d{seconds:g}s", "-s", str(HERE / "wrk_report.lua"), url],
                timeout=seconds + 30)
+    cpu_used = cpu() - cpu_before if cpu else None
     r = _last_json(out, "WRKJSON ")
     errors = sum(r["errors"].values())
     if r["requests"] == 0:
@@ -59,6 +67,7 @@ def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0) -> 
         "requests_per_s": r["requests"] / (r["duration_us"] / 1e6),
         "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
         "bytes_per_response": r["bytes"] / r["requests"], "errors": errors,
+        "cpu_us": None if cpu_used is None else cpu_used / r["requests"] * 1e6,
     }
 
 
@@ -97,31 +106,67 @@ class NodeTools:
 
 
 def run_wsbench(node: NodeTools, url: str, connections: int, seconds: float,
-                size: int) -> dict:
-    """Echo messages/s and round-trip p50/p99 (ms): the shared wsbench.js (1 s warm-up)."""
-    r = node.node(node.cache / "wsbench.js", url, connections, seconds, size,
-                  timeout=seconds + 60)
+                size: int, cpu: CPU = None) -> dict:
+    """Echo messages/s, round-trip p50/p99 (ms) and server CPU µs per echoed message:
+    the shared wsbench.js, which counts after a 1 s warm-up (so does the CPU here)."""
+    sample: list[float] = []
+    timer = threading.Timer(1.1, lambda: sample.append(cpu())) if cpu else None
+    if timer:
+        timer.start()
+    try:
+        r = node.node(node.cache / "wsbench.js", url, connections, seconds, size,
+                      timeout=seconds + 60)
+    finally:
+        if timer:
+            timer.cancel()
+    cpu_us = None
+    if cpu and sample and r.get("msgs_per_s"):
+        # wsbench.js lingers 0.3 s after counting, while its connections close
+        cpu_us = (cpu() - sample[0]) / (float(r["msgs_per_s"]) * seconds) * 1e6
     if r.get("open") != connections:
         raise LoadError(f"wsbench: {r.get('open')} of {connections} connections opened")
     if r.get("p50_ms") in (None, "nan"):
         raise LoadError(f"wsbench: no echo came back ({r})")
     return {"messages_per_s": float(r["msgs_per_s"]), "p50_ms": float(r["p50_ms"]),
-            "p99_ms": float(r["p99_ms"]), "errors": r.get("errors", 0)}
+            "p99_ms": float(r["p99_ms"]), "errors": r.get("errors", 0), "cpu_us": cpu_us}
 
 
 def run_ssefan(node: NodeTools, base: str, clients: int, events: int,
-               timeout: float) -> dict:
-    """Deliveries/s and delivery latency p50/p99 (ms) of ``events`` broadcasts to
-    ``clients`` streams (benchmarks/ssefan.js)."""
-    r = node.node(HERE / "ssefan.js", f"{base}/sse", f"{base}/publish", clients, events,
-                  int(timeout), timeout=timeout + 30)
+               timeout: float, cpu: CPU = None) -> dict:
+    """Deliveries/s, delivery latency p50/p99 (ms) and server CPU µs per delivery of
+    ``events`` broadcasts to ``clients`` streams (benchmarks/ssefan.js, which says
+    "publishing" once every stream is open)."""
+    argv = ["node", str(HERE / "ssefan.js"), f"{base}/sse", f"{base}/publish", str(clients),
+            str(events), str(int(timeout))]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=node.env)
+    watchdog = threading.Timer(timeout + 30, proc.kill)
+    watchdog.start()
+    cpu_at_publish = None
+    lines = []
+    try:
+        for line in proc.stdout:
+            if line.startswith("publishing") and cpu:
+                cpu_at_publish = cpu()
+            lines.append(line)
+        cpu_after = cpu() if cpu and cpu_at_publish is not None else None
+        proc.wait(timeout=10)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    r = _last_json("".join(lines))
     if r.get("received") != r.get("expected"):
         raise LoadError(f"ssefan: {r.get('received')} of {r.get('expected')} deliveries "
                         f"({r.get('opened')} of {clients} streams open, "
                         f"{'timed out' if r.get('timeout') else 'ended'})")
+    cpu_us = None
+    if cpu_after is not None:
+        cpu_us = (cpu_after - cpu_at_publish) / r["received"] * 1e6
     return {"deliveries_per_s": float(r["deliveries_per_s"]), "p50_ms": float(r["p50_ms"]),
             "p99_ms": float(r["p99_ms"]), "errors": r.get("errors", 0),
-            "open_ms": r.get("open_ms")}
+            "open_ms": r.get("open_ms"), "cpu_us": cpu_us}
 
 
 class idle_connections:

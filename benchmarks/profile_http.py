@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--runs", type=int, default=3, help="unprofiled runs each, alternated")
     p.add_argument("--peer", default="gevent_raw_nodelay")
+    p.add_argument("--no-profile", action="store_true", help="only the unprofiled runs")
     p.add_argument("--tools")
     args = p.parse_args(argv)
     tools = locate_tools(args.tools)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         ours, theirs = (sorted(rates[k])[len(rates[k]) // 2] for k in (OURS.key, peer.key))
         print(f"\nmedian req/s, {args.connections} connections: {OURS.label} {ours:,.0f}, "
               f"{peer.label} {theirs:,.0f}, ratio {ours / theirs:.2f}")
-        for spec in (OURS, peer):
+        for spec in () if args.no_profile else (OURS, peer):
             out = log_dir / f"{spec.key}.prof"
             stats, requests = profile(spec, tools, log_dir, args.connections, args.seconds, out)
             report(spec.label, stats, requests, args.top)

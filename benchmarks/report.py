@@ -213,6 +213,9 @@ def chart(rows: list[Row], servers: list[tuple[str, str]], path: Path, title: st
         ("WS echo latency p50 ms ↓", ["ws32_p50", "ws1mib_p50"], ["32 x 32 B", "1 x 1 MiB"],
          True),
         ("Idle connections: KiB each ↓", ["mem_sse_kib", "mem_ws_kib"], ["SSE", "WS"], False),
+        ("Server CPU µs per request / message / delivery ↓",
+         ["http1_cpu", "http32_cpu", "ws32_cpu", "sse1000_cpu"],
+         ["HTTP 1", "HTTP 32", "WS 32x32 B", "SSE 1,000"], True),
     ]
     panels = [p for p in panels if any(k in by_key for k in p[1])]
     sse = sorted((r for r in rows if r.key.startswith("sse") and r.key.endswith("_dps")),

@@ -45,24 +45,28 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--only", default=",".join(SECTIONS),
                    help="comma-separated sections among %(default)s")
-    p.add_argument("--repeat", type=int, default=3, help="runs per measurement (median, min–max)")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP/WS run")
-    p.add_argument("--warmup", type=float, default=1.0, help="seconds of wrk warm-up per run")
-    p.add_argument("--sse-clients", default="100,1000,5000,10000",
-                   help="SSE fan-out client counts (each x --sse-events)")
+    p.add_argument("--repeat", type=int, help="runs per measurement (median, min–max); 3")
+    p.add_argument("--duration", type=float, help="seconds per HTTP/WS run; 5")
+    p.add_argument("--warmup", type=float, help="seconds of wrk warm-up per run; 1")
+    p.add_argument("--sse-clients",
+                   help="SSE fan-out client counts, each x --sse-events; 100,1000,5000,10000")
     p.add_argument("--sse-events", type=int, default=100)
-    p.add_argument("--idle", type=int, default=10000, help="idle connections for memory rows")
+    p.add_argument("--idle", type=int, help="idle connections for the memory rows; 10000")
     p.add_argument("--servers", default=",".join(s.key for s in SERVERS),
                    help="servers to run, among %(default)s")
-    p.add_argument("--quick", action="store_true",
-                   help="one run each, 2 s runs, SSE 100 and 1,000 clients, 1,000 idle")
+    p.add_argument("--quick", action="store_true", help="defaults for a look in minutes: one "
+                   "run each, 2 s runs, SSE 100 and 1,000 clients, 1,000 idle")
     p.add_argument("--tools", help=f"shared tools folder (default: ${TOOLS_ENV} or "
                    "<repo>/../shared/tools/bench)")
     p.add_argument("--out", help="results folder (default: results/<timestamp>)")
     args = p.parse_args(argv)
-    if args.quick:
-        args.repeat, args.duration, args.warmup = 1, 2.0, 0.5
-        args.sse_clients, args.idle = "100,1000", 1000
+    defaults = (dict(repeat=1, duration=2.0, warmup=0.5, sse_clients="100,1000", idle=1000)
+                if args.quick else
+                dict(repeat=3, duration=5.0, warmup=1.0, sse_clients="100,1000,5000,10000",
+                     idle=10000))
+    for name, value in defaults.items():  # options given explicitly win over --quick
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     args.only = [s for s in args.only.split(",") if s]
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
@@ -155,8 +159,10 @@ def _measure(bench: Bench, label: str, rows: dict[str, Row], server: str,
         bench.say(f"  {label}: failed: {exc}")
         return None
     for key, name in fields.items():
-        rows[key].add(server, result[name])
-    bench.say(f"  {label}: " + show.format(**result))
+        if result.get(name) is not None:
+            rows[key].add(server, result[name])
+    shown = {k: float("nan") if v is None else v for k, v in result.items()}
+    bench.say(f"  {label}: " + show.format(**shown))
     return result
 
 
@@ -170,6 +176,9 @@ def http_section(bench: Bench) -> list[Row]:
         for p in ("p50", "p99"):
             rows[f"http{conns}_{p}"] = Row(f"http{conns}_{p}", "HTTP", title, f"{p} ms", False,
                                            WRK_LOAD, {"connections": conns})
+        rows[f"http{conns}_cpu"] = Row(f"http{conns}_cpu", "HTTP", title,
+                                       "server CPU µs/request", False, WRK_LOAD,
+                                       {"connections": conns})
     specs = bench.servers_for("http", list(rows.values()))
     sizes: dict[str, float] = {}
     bodies: dict[str, int] = {}
@@ -191,16 +200,17 @@ def http_section(bench: Bench) -> list[Row]:
         for rep in range(a.repeat):
             for conns in (1, 32):
                 for spec in bench.rotate(specs, rep):
-                    url = running[spec.key].url + "/"
+                    server = running[spec.key]
                     sub = {k: r for k, r in rows.items() if k.startswith(f"http{conns}_")}
                     result = _measure(
                         bench, f"http {conns} conn(s) {spec.label} #{rep + 1}", sub, spec.key,
-                        lambda url=url, conns=conns: loads.run_wrk(url, conns, a.duration,
-                                                                   a.warmup),
+                        lambda server=server, conns=conns: loads.run_wrk(
+                            server.url + "/", conns, a.duration, a.warmup, cpu=server.cpu),
                         {f"http{conns}_rps": "requests_per_s", f"http{conns}_p50": "p50_ms",
-                         f"http{conns}_p99": "p99_ms"},
+                         f"http{conns}_p99": "p99_ms", f"http{conns}_cpu": "cpu_us"},
                         "{requests_per_s:,.0f} req/s, p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms,"
-                        " {bytes_per_response:.0f} B/response, {errors} errors")
+                        " {cpu_us:.0f} µs CPU/request, {bytes_per_response:.0f} B/response,"
+                        " {errors} errors")
                     if result:
                         sizes[spec.key] = result["bytes_per_response"]
     if sizes:
@@ -222,6 +232,8 @@ def ws_section(bench: Bench) -> list[Row]:
                         WS_LOAD),
         "ws32_p99": Row("ws32_p99", "WebSocket", "WS echo 32 conns x 32 B", "p99 ms", False,
                         WS_LOAD),
+        "ws32_cpu": Row("ws32_cpu", "WebSocket", "WS echo 32 conns x 32 B",
+                        "server CPU µs/message", False, WS_LOAD),
         "ws1mib_p50": Row("ws1mib_p50", "WebSocket", "WS echo 1 conn x 1 MiB", "p50 ms", False,
                           WS_LOAD),
     }
@@ -243,13 +255,17 @@ def ws_section(bench: Bench) -> list[Row]:
         specs = [s for s in specs if s.key in running]
         for rep in range(a.repeat):
             for spec in bench.rotate(specs, rep):
-                url = f"ws://127.0.0.1:{running[spec.key].port}/ws"
+                server = running[spec.key]
+                url = f"ws://127.0.0.1:{server.port}/ws"
                 _measure(bench, f"ws 32 x 32 B {spec.label} #{rep + 1}",
-                         {k: rows[k] for k in ("ws32_mps", "ws32_p50", "ws32_p99")}, spec.key,
-                         lambda url=url: loads.run_wsbench(bench.node, url, 32, a.duration, 32),
+                         {k: rows[k] for k in ("ws32_mps", "ws32_p50", "ws32_p99", "ws32_cpu")},
+                         spec.key,
+                         lambda url=url, server=server: loads.run_wsbench(
+                             bench.node, url, 32, a.duration, 32, cpu=server.cpu),
                          {"ws32_mps": "messages_per_s", "ws32_p50": "p50_ms",
-                          "ws32_p99": "p99_ms"},
-                         "{messages_per_s:,.0f} msg/s, p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms")
+                          "ws32_p99": "p99_ms", "ws32_cpu": "cpu_us"},
+                         "{messages_per_s:,.0f} msg/s, p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms,"
+                         " {cpu_us:.0f} µs CPU/message")
             for spec in bench.rotate(specs, rep):
                 url = f"ws://127.0.0.1:{running[spec.key].port}/ws"
                 _measure(bench, f"ws 1 x 1 MiB {spec.label} #{rep + 1}",
@@ -271,6 +287,8 @@ def sse_section(bench: Bench) -> list[Row]:
         for p in ("p50", "p99"):
             rows[f"sse{c}_{p}"] = Row(f"sse{c}_{p}", "SSE", title, f"{p} ms", False, SSE_LOAD,
                                       {"clients": c})
+        rows[f"sse{c}_cpu"] = Row(f"sse{c}_cpu", "SSE", title, "server CPU µs/delivery", False,
+                                  SSE_LOAD, {"clients": c})
     if bench.node_error:
         for row in rows.values():
             for spec in bench.specs:
@@ -286,13 +304,14 @@ def sse_section(bench: Bench) -> list[Row]:
                 def run(spec=spec, c=c, timeout=timeout) -> dict:
                     with bench.start(spec) as server:  # a fresh server: no stale streams
                         return loads.run_ssefan(bench.node, server.url, c, a.sse_events,
-                                                timeout)
+                                                timeout, cpu=server.cpu)
                 _measure(bench, f"sse {c:,} x {a.sse_events} {spec.label} #{rep + 1}", sub,
                          spec.key, run,
                          {f"sse{c}_dps": "deliveries_per_s", f"sse{c}_p50": "p50_ms",
-                          f"sse{c}_p99": "p99_ms"},
+                          f"sse{c}_p99": "p99_ms", f"sse{c}_cpu": "cpu_us"},
                          "{deliveries_per_s:,.0f} deliveries/s, p50 {p50_ms:.0f} ms, "
-                         "p99 {p99_ms:.0f} ms (streams opened in {open_ms} ms)")
+                         "p99 {p99_ms:.0f} ms, {cpu_us:.1f} µs CPU/delivery "
+                         "(streams opened in {open_ms} ms)")
     return list(rows.values())
 
 
@@ -415,7 +434,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"{env['ws']} for WebSocket, SSE and idle connections; clients and servers share "
         "the machine, everything on 127.0.0.1",
         f"{args.repeat} run(s) per figure, {args.duration:g} s each for HTTP and WS, "
-        "servers' order rotated per run",
+        "servers' order rotated per run; server CPU per request/message/delivery (from "
+        "/proc/<pid>/stat) is steadier than throughput when the machine is shared",
     ]
     extra = list(bench.extra_notes)
     text = report.write_all(out_dir, rows, servers, header, extra, env)

@@ -20,7 +20,8 @@ from typing import Callable
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-__all__ = ["SERVERS", "Running", "ServerSpec", "available", "free_port", "rss_kib"]
+__all__ = ["SERVERS", "Running", "ServerSpec", "available", "cpu_seconds", "free_port",
+           "rss_kib"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time ``pid`` has used so far (its threads included)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def rss_kib(pid: int) -> int:
     """Resident set size of ``pid`` in KiB (VmRSS)."""
     with open(f"/proc/{pid}/status") as status:
@@ -136,6 +147,11 @@ class Running:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    def cpu(self) -> float:
+        """CPU seconds used so far: per-request CPU cost is steadier than throughput on a
+        machine shared with other work."""
+        return cpu_seconds(self.pid)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -136,5 +136,7 @@ def test_quick_and_section_options():
     assert (args.repeat, args.sse_clients, args.idle) == (1, [100, 1000], 1000)
     assert args.only == ["http", "sse"]
     assert args.servers[0] == "ours"
+    assert parse_args(["--quick", "--sse-clients", "10"]).sse_clients == [10]
+    assert parse_args([]).repeat == 3
     with pytest.raises(SystemExit):
         parse_args(["--only", "nonsense"])
