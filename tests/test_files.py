@@ -1,0 +1,119 @@
+"""dispatch.files and dispatch.filesystem_map: serving, ranges, caching, and never a byte
+from outside the root."""
+import os
+import socket
+
+import pytest
+import requests
+
+from dispatch import files, sequencer
+from dispatch.filesystem_map import (
+    PathEscape,
+    filter_url_to_path,
+    make_url_to_path,
+    make_url_to_valid_path,
+)
+from dispatch.testing import Client, declines
+from servlets import dispatch_servlet, response_full
+
+
+@pytest.fixture
+def root(tmp_path):
+    site = tmp_path / "site"
+    (site / "docs").mkdir(parents=True)
+    (site / "index.html").write_text("<p>home</p>")
+    (site / "docs" / "a.txt").write_bytes(b"0123456789")
+    (site / "style.css").write_text("p{}")
+    (tmp_path / "secret.txt").write_text("top secret")
+    os.symlink(tmp_path / "secret.txt", site / "leak.txt")
+    os.symlink(site / "docs" / "a.txt", site / "inside.txt")
+    return site
+
+
+def test_get_head_mime_types_and_index_files(root):
+    client = Client(files.make(make_url_to_path(root)))
+    page = client.get("/")
+    assert (page.status_code, page.data, page.mimetype) == (200, b"<p>home</p>", "text/html")
+    assert client.get("/style.css").mimetype == "text/css"
+    head = client.head("/docs/a.txt")
+    assert (head.status_code, head.data, head.headers["Content-Length"]) == (200, b"", "10")
+    assert client.get("/inside.txt").data == b"0123456789"  # a link that stays inside
+
+
+def test_single_ranges_and_unsatisfiable_ones(root):
+    client = Client(files.make(make_url_to_path(root)))
+    part = client.get("/docs/a.txt", headers={"Range": "bytes=2-4"})
+    assert (part.status_code, part.data) == (206, b"234")
+    assert part.headers["Content-Range"] == "bytes 2-4/10"
+    assert client.get("/docs/a.txt", headers={"Range": "bytes=50-60"}).status_code == 416
+
+
+def test_etag_and_last_modified_give_304(root):
+    client = Client(files.make(make_url_to_path(root)))
+    first = client.get("/docs/a.txt")
+    assert client.get("/docs/a.txt", headers={"If-None-Match": first.headers["ETag"]}
+                      ).status_code == 304
+    assert client.get("/docs/a.txt", headers={
+        "If-Modified-Since": first.headers["Last-Modified"]}).status_code == 304
+
+
+def test_cache_control_options_and_extra_headers(root):
+    client = Client(files.make(make_url_to_path(root), cache_public=True, cache_max_age=600,
+                               cache_immutable=True,
+                               path_to_headers=lambda p: [("X-File", os.path.basename(p))]))
+    response = client.get("/docs/a.txt")
+    assert response.headers["Cache-Control"] == "max-age=600, public, immutable"
+    assert response.headers["X-File"] == "a.txt"
+
+
+@pytest.mark.parametrize("path", [
+    "/../secret.txt", "/docs/../../secret.txt", "/docs/%2e%2e/%2e%2e/secret.txt",
+    "/docs%2f..%2f..%2fsecret.txt", "/..%5csecret.txt", "/docs\\..\\..\\secret.txt",
+    "/a.txt%00.html", "//etc/passwd", "/leak.txt", "/missing.txt", "/docs",
+])
+def test_nothing_outside_the_root_and_nothing_missing(root, path):
+    assert declines(files.make(make_url_to_path(root)), path)
+
+
+def test_other_methods_decline(root):
+    assert declines(files.make(make_url_to_path(root)), "/docs/a.txt", method="POST")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_files_decline(root):
+    (root / "docs" / "a.txt").chmod(0)
+    assert declines(files.make(make_url_to_path(root)), "/docs/a.txt")
+
+
+def test_url_to_path_helpers(root):
+    url_to_path = make_url_to_path(root)
+    assert url_to_path("/docs/a.txt") == (str(root / "docs" / "a.txt"), ["docs", "a.txt"])
+    with pytest.raises(PathEscape):
+        url_to_path("/docs/../../x")
+    valid = make_url_to_valid_path(url_to_path)
+    assert valid("/docs/a.txt/extra/info")[1] == ["docs", "a.txt"]
+    with pytest.raises(PathEscape):
+        valid("/nothing/here")
+    only_docs = filter_url_to_path("^/docs/", url_to_path)
+    assert only_docs("/docs/a.txt")[1] == ["docs", "a.txt"]
+    with pytest.raises(PathEscape):
+        only_docs("/style.css")
+
+
+def test_over_a_real_socket_with_raw_escapes(served, root):
+    base = served(sequencer.make(
+        files.make(make_url_to_path(root)),
+        dispatch_servlet(lambda r: response_full(404, None, None, "text/plain", [],
+                                                 [b"fallback"]))))
+    assert requests.get(base + "/docs/a.txt", timeout=5).content == b"0123456789"
+    big = root / "big.bin"
+    big.write_bytes(os.urandom(3 << 20))
+    assert requests.get(base + "/big.bin", timeout=10).content == big.read_bytes()
+    port = int(base.rsplit(":", 1)[1])
+    for raw in (b"/../secret.txt", b"/docs/%2e%2e/%2e%2e/secret.txt", b"/leak.txt"):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET " + raw + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        assert b"top secret" not in reply and b" 404 " in reply.split(b"\r\n")[0]
