@@ -8,8 +8,20 @@ import gevent
 import pytest
 import requests
 
-from dispatch import host, lift, limit, log, logresp, method, passwords, pathprocedure
-from dispatch import sequencer, stat, timeout, wrap
+from dispatch import (
+    host,
+    lift,
+    limit,
+    log,
+    logresp,
+    method,
+    passwords,
+    pathprocedure,
+    sequencer,
+    stat,
+    timeout,
+    wrap,
+)
 from dispatch.testing import Client, declines
 from servlets import response_full, response_output
 
