@@ -199,3 +199,31 @@ def test_a_raw_non_ascii_request_target_is_400_not_500(app_at):
     assert exchange(base, b"GET /?\x80 HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     assert exchange(base, b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
         b"HTTP/1.1 400 ")
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(served):
+    closed = gevent.event.Event()
+
+    def endless(conn, request):
+        def body():
+            try:
+                for _ in range(100_000):  # bounded: 6 GiB, far more than buffers hold
+                    yield b"x" * 65536
+            finally:
+                closed.set()
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "application/octet-stream")])
+            return body()
+
+        conn.respond(app)
+
+    base = served(endless, safety_limits=make_safety_limits(response_send_timeout=0.3))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port_of(base)))
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never reads
+    assert closed.wait(10)
+    sock.close()
+    with requests.get(base + "/", stream=True, timeout=5) as r:  # others still served
+        assert r.status_code == 200
