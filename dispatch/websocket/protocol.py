@@ -102,6 +102,23 @@ class Protocol:
 
         Raises :class:`ProtocolError` at the first violation; nothing after it is read.
         """
+        if not self._buffer and self._opcode is None and not self.client:
+            # The common case on a server: exactly one small, whole, masked, unfragmented
+            # text or binary frame, with nothing buffered and no extension bit.
+            n = len(data)
+            if n >= 6:
+                b0, b1 = data[0], data[1]
+                if (b0 == 0x81 or b0 == 0x82) and b1 >= 0x80 and n == (b1 & 0x7F) + 6 \
+                        and b1 - 0x80 < 126 and (self.max_message_size is None
+                                                 or b1 - 0x80 <= self.max_message_size):
+                    payload = mask_payload(data[2:6], data[6:])
+                    if b0 == 0x82:
+                        return [(OP_BINARY, payload)]
+                    try:
+                        return [(OP_TEXT, payload.decode("utf-8"))]
+                    except UnicodeDecodeError as exc:
+                        raise ProtocolError(f"invalid UTF-8 in a text message: {exc.reason}",
+                                            CLOSE_INVALID_DATA) from None
         buffer = self._buffer
         buffer += data
         events = []
