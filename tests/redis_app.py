@@ -2,8 +2,8 @@
 
     python tests/redis_app.py --port 0 --redis-url redis://127.0.0.1:PORT/0
 
-GET /sse/ streams; POST /send?data=...&keep=1 sends (answers the id, or 503 when the
-broker is unavailable). Also the WSGI ``app`` for gunicorn (REDIS_URL from the
+GET /sse/ streams; /chat is a WebSocket broadcast group; POST /send?data=...&keep=1
+sends (answers the id, or 503 when the broker is unavailable). Also the WSGI ``app`` for gunicorn (REDIS_URL from the
 environment).
 """
 from gevent import monkey
@@ -14,9 +14,16 @@ import argparse  # noqa: E402
 import os  # noqa: E402
 
 from dispatch import filter, sequencer, to_wsgi  # noqa: E402
+from dispatch.broadcast import make_ws_group, ws_group_add, ws_group_send  # noqa: E402
 from dispatch.server import read_line, serve  # noqa: E402
 from dispatch.sse import BrokerUnavailable, make_sse, sse_dispatcher, sse_send_event  # noqa: E402
 from dispatch.sse.redis_broker import RedisBroker  # noqa: E402
+from dispatch.websocket import (  # noqa: E402
+    is_eof,
+    make_service_mapper_dispatcher,
+    ws_recv,
+    ws_service_mapper,
+)
 from servlets import dispatch_servlet, response_full, response_jsexpr  # noqa: E402
 
 
@@ -31,8 +38,17 @@ def make_dispatcher(redis_url: str):
             return response_full(503, None, None, "text/plain", [], [str(exc).encode()])
         return response_jsexpr({"id": event_id, "pid": os.getpid()})
 
+    group = make_ws_group(RedisBroker(redis_url, name="chat"))
+
+    def chat(c):
+        ws_group_add(group, c)
+        while not is_eof(message := ws_recv(c)):
+            ws_group_send(group, message)
+
     return sequencer.make(filter.make("^/sse/", sse_dispatcher(source)),
-                          filter.make("^/send", dispatch_servlet(send)))
+                          filter.make("^/send", dispatch_servlet(send)),
+                          filter.make("^/chat", make_service_mapper_dispatcher(
+                              ws_service_mapper(("/chat", ([None], chat))))))
 
 
 app = to_wsgi(make_dispatcher(os.environ["REDIS_URL"])) if "REDIS_URL" in os.environ else None

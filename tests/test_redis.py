@@ -185,3 +185,15 @@ def test_reuse_port_lets_two_servers_share_a_port():
     finally:
         for stop in stops:
             stop()
+
+
+def test_a_websocket_group_spans_processes(apps):
+    from dispatch.websocket import ws_connect, ws_recv, ws_send
+
+    a, b = apps(), apps()
+    members = [ws_connect(base.replace("http", "ws") + "/chat") for base in (a, a, b, b)]
+    # Each member joined its group before its handshake's answer left the server.
+    ws_send(members[0], "hello from a")
+    assert [ws_recv(m) for m in members] == ["hello from a"] * 4
+    ws_send(members[3], b"\x00binary from b", payload_type="binary")
+    assert [ws_recv(m) for m in members] == [b"\x00binary from b"] * 4
