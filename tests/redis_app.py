@@ -3,8 +3,8 @@
     python tests/redis_app.py --port 0 --redis-url redis://127.0.0.1:PORT/0
 
 GET /sse/ streams; /chat is a WebSocket broadcast group; POST /send?data=...&keep=1
-sends (answers the id, or 503 when the broker is unavailable). Also the WSGI ``app`` for gunicorn (REDIS_URL from the
-environment).
+sends (answers the id, or 503 when the broker is unavailable). Also the WSGI ``app``
+for gunicorn (REDIS_URL from the environment).
 """
 from gevent import monkey
 
