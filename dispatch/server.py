@@ -31,6 +31,8 @@ log = logging.getLogger("dispatch.server")
 
 # Headers and a body up to this size leave in one send (see _write_with_headers).
 _COALESCE_LIMIT = 64 * 1024
+# Keep-alive requests a connection is served in a row before the others' turn.
+_REQUESTS_PER_TURN = 4
 
 
 class RequestHeadersTooLarge(ValueError):
@@ -156,7 +158,18 @@ class DispatchHandler(WSGIHandler):
         except _NonASCIIRequestLine:
             return ("400", pywsgi._BAD_REQUEST_RESPONSE)
 
+    #: requests read on this connection since it last let the others run
+    _requests_this_turn = 0
+
     def read_requestline(self):
+        # Keep-alive connections take turns: a client that pipelines its next request
+        # never makes this greenlet wait, and then the hub never runs the other
+        # connections (under wrk -c32, p99 0.1-0.7 s). Yielding every few requests brings
+        # p99 to tens of ms for a few percent of CPU (measured on the benchmark branch).
+        self._requests_this_turn += 1
+        if self._requests_this_turn > _REQUESTS_PER_TURN:
+            self._requests_this_turn = 1
+            gevent.sleep(0)
         limit = self.server.safety_limits.max_request_line_length
         line = self.rfile.readline(limit + 1)
         if len(line) > limit:
