@@ -134,6 +134,14 @@ class DispatchHandler(WSGIHandler):
         super().__init__(sock, address, server, rfile)
 
     def handle(self):
+        self.greenlet = gevent.getcurrent()
+        self.server.handlers.add(self)
+        try:
+            return self._handle()
+        finally:
+            self.server.handlers.discard(self)
+
+    def _handle(self):
         # Stock pywsgi sends headers and body in two writes without TCP_NODELAY, so each
         # keep-alive response waits out a 40 ms Nagle/delayed-ACK stall.
         if self.socket.family in (socket.AF_INET, socket.AF_INET6):
@@ -146,17 +154,34 @@ class DispatchHandler(WSGIHandler):
     def MessageClass(self, rfile, *args):  # noqa: N802 (pywsgi's name)
         return RequestHeaders.read(rfile, self.server.safety_limits)
 
+    #: whether the application is running for this connection (else it waits for a
+    #: request, and a graceful stop may close it at once)
+    in_request = False
+    _read_deadline = None
+
     def handle_one_request(self):
-        # The request must arrive within the read time-out (slowloris); once it has,
-        # the application's sends get the send time-out instead (see get_environ).
-        if self.socket is not None:
-            self.socket.settimeout(self.server.safety_limits.request_read_timeout)
+        # One deadline for the whole request head (slowloris): a socket time-out alone
+        # is reset by every byte a slow client trickles. The exception it raises is a
+        # socket.timeout, which pywsgi treats as a client's fault (see
+        # _handle_client_error: 408, or a silent close before the first byte).
+        self.in_request = False
+        timeout = self.server.safety_limits.request_read_timeout
+        if timeout is not None:
+            self._read_deadline = gevent.Timeout(timeout, socket.timeout("request read timeout"))
+            self._read_deadline.start()
         try:
             return super().handle_one_request()
         except _RequestLineTooLong:
             return ("414", _URI_TOO_LONG_RESPONSE)
         except _NonASCIIRequestLine:
             return ("400", pywsgi._BAD_REQUEST_RESPONSE)
+        finally:
+            self._cancel_read_deadline()
+
+    def _cancel_read_deadline(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.close()
+            self._read_deadline = None
 
     #: requests read on this connection since it last let the others run
     _requests_this_turn = 0
@@ -199,6 +224,8 @@ class DispatchHandler(WSGIHandler):
         return super()._handle_client_error(ex)
 
     def get_environ(self):
+        self._cancel_read_deadline()  # the head has arrived: the application's turn
+        self.in_request = True
         environ = super().get_environ()
         environ[HANDLER_KEY] = self
         limits = self.server.safety_limits
@@ -295,6 +322,7 @@ class DispatchServer(WSGIServer):
         self.connections = 0
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
+        self.handlers: set = set()  # open connections' handlers
         super().__init__(*args, **kwargs)
 
     def handle(self, sock, address):
@@ -332,6 +360,17 @@ class DispatchServer(WSGIServer):
         finish for up to ``timeout`` seconds (gevent's default when ``None``)."""
         self.close()
         self.run_shutdown_callbacks()
+        # gevent's own stop waits only for a Pool's greenlets, and there is none by
+        # default: wait here for requests in flight; idle keep-alive connections close
+        # at once.
+        deadline = time.monotonic() + (self.stop_timeout if timeout is None else timeout)
+        while self.handlers and time.monotonic() < deadline:
+            for handler in list(self.handlers):
+                if not handler.in_request:
+                    handler.greenlet.kill(block=False)
+            gevent.sleep(0.01)
+        for handler in list(self.handlers):
+            handler.greenlet.kill(block=False)
         super().stop(timeout=timeout)
 
 

@@ -227,3 +227,59 @@ def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(served):
     sock.close()
     with requests.get(base + "/", stream=True, timeout=5) as r:  # others still served
         assert r.status_code == 200
+
+
+def test_a_client_trickling_its_head_byte_by_byte_is_still_cut(app_at):
+    base = app_at(request_read_timeout=0.3)
+    head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+    cut, reply = False, b""
+    with socket.create_connection(("127.0.0.1", port_of(base)), timeout=5) as sock:
+        with gevent.Timeout(5, AssertionError("the trickling client was never cut")):
+            for byte in head:
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    cut = True
+                    break
+                # The trickle itself: a byte every 20 ms resets any per-read time-out, so
+                # only a deadline for the whole head can cut it.
+                gevent.sleep(0.02)
+                sock.setblocking(False)
+                try:
+                    chunk = sock.recv(1000)
+                    reply += chunk
+                    cut = True  # an answer, or b"": closed
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    cut = True
+                    break
+                finally:
+                    sock.setblocking(True)
+    assert cut, "the whole head was trickled in without being cut"
+    assert reply == b"" or reply.startswith(b"HTTP/1.1 408 ")
+
+
+def test_stop_waits_for_requests_in_flight_and_closes_idle_ones(served):
+    release, entered = gevent.event.Event(), []
+
+    def slow(conn, request):
+        entered.append(1)
+        release.wait(10)
+        conn.respond(text("finished"))
+
+    base = served(slow)
+    idle = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)  # no request
+    busy = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
+    busy.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    with gevent.Timeout(5):
+        while not entered:
+            gevent.sleep(0.01)
+    gevent.spawn_later(0.2, release.set)
+    served.stoppers[-1](timeout=5)  # returns once the request in flight has finished
+    assert release.is_set()
+    assert b"finished" in busy.recv(1000)
+    assert idle.recv(1000) == b""  # closed without waiting for its deadline
+    busy.close()
+    idle.close()
