@@ -157,13 +157,17 @@ def main(argv: Optional[list[str]] = None) -> None:
     from gevent import monkey
 
     monkey.patch_all()
+    from dispatch.safety_limits import make_safety_limits
     from dispatch.server import serve
 
     args = sys.argv[1:] if argv is None else argv
     port = int(args[0]) if args else 8080
     app, found = make_app()
     # The peers listen with a backlog of 4096; so does this, for the 10,000-client rows.
-    stop = serve(app, port=port, listen_ip="127.0.0.1", backlog=4096)
+    # The 10,000-client rows need more than the default 10,000 concurrent connections
+    # (the publisher's request comes on top), and the peers' backlog of 4096.
+    stop = serve(app, port=port, listen_ip="127.0.0.1", backlog=4096,
+                 safety_limits=make_safety_limits(max_concurrent=20_000))
     print(f"serving on 127.0.0.1:{stop.port} sse={found.sse_missing or 'yes'} "
           f"ws={found.ws_missing or 'yes'}", flush=True)
     try:
