@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from gevent import socket as gsocket
 from gevent import ssl as gssl
 
+from ..connection import RawStream
 from .connection import WebSocketConnection, WSOptions
 from .deflate import DeflateOptions, NegotiationError, accept_client, client_offer
 from .handshake import accept_key, client_key, token_list
@@ -23,29 +24,6 @@ class HandshakeFailed(ConnectionError):
     def __init__(self, message: str, status: str = "") -> None:
         super().__init__(message)
         self.status = status
-
-
-class SocketStream:
-    """A socket with the bytes that arrived behind the handshake response in front."""
-
-    def __init__(self, sock, leftover: bytes = b"") -> None:
-        self.socket = sock
-        self._leftover = leftover
-
-    def read1(self, size: int = 65536) -> bytes:
-        if self._leftover:
-            data, self._leftover = self._leftover[:size], self._leftover[size:]
-            return data
-        return self.socket.recv(size)
-
-    def sendall(self, data: bytes) -> None:
-        self.socket.sendall(data)
-
-    def settimeout(self, seconds: Optional[float]) -> None:
-        self.socket.settimeout(seconds)
-
-    def close(self) -> None:
-        self.socket.close()
 
 
 def ws_url(url: str) -> bool:
@@ -116,7 +94,7 @@ def ws_connect(url: str, headers: Optional[Mapping[str, str]] = None,
             raise HandshakeFailed(str(exc), status) from None
         sock.settimeout(None)
         return WebSocketConnection(
-            SocketStream(sock, leftover),
+            RawStream(sock, leftover),
             Protocol(client=True, deflate=codec, max_message_size=options.max_message_size),
             subprotocol=chosen, request_line=lines[0], headers=dict(headers or {}),
             path=parts.path or "/", options=options)
