@@ -118,8 +118,14 @@ class Connection:
             return _nothing
         return handler.server.at_shutdown(callback)
 
+    @property
+    def socket(self):
+        """The client's socket, where the server exposes it (else ``None``)."""
+        handler = self.environ.get(HANDLER_KEY)
+        return handler.socket if handler is not None else None
+
     def set_timeout(self, seconds: Optional[float]) -> None:
         """Change the socket time-out.  Racket: ``adjust-connection-timeout!``."""
-        handler = self.environ.get(HANDLER_KEY)
-        if handler is not None and handler.socket is not None:
-            handler.socket.settimeout(seconds)
+        sock = self.socket
+        if sock is not None:
+            sock.settimeout(seconds)

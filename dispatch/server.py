@@ -319,7 +319,6 @@ class DispatchServer(WSGIServer):
             kwargs.setdefault("backlog", safety_limits.max_waiting)  # else bound already
         # Set before gevent's __init__, which may call close() (see gunicorn.Server).
         self.safety_limits = safety_limits
-        self.connections = 0
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.handlers: set = set()  # open connections' handlers
@@ -328,14 +327,10 @@ class DispatchServer(WSGIServer):
     def handle(self, sock, address):
         # Beyond max_concurrent a client gets a clear 503 at once rather than waiting in
         # a full pool (what a gevent Pool does) until its own time-out.
-        if self.connections >= self.safety_limits.max_concurrent:
+        if len(self.handlers) >= self.safety_limits.max_concurrent:
             _refuse(sock, _SERVICE_UNAVAILABLE_RESPONSE)
             return
-        self.connections += 1
-        try:
-            super().handle(sock, address)
-        finally:
-            self.connections -= 1
+        super().handle(sock, address)
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` at a graceful stop; returns the procedure that cancels it."""

@@ -5,7 +5,7 @@ from typing import Optional
 
 from ..core import Dispatcher, next_dispatcher
 from ..server import Stopper, serve
-from .source import SSE, parse_last_event_id, socket_of
+from .source import SSE, parse_last_event_id
 
 __all__ = ["sse_dispatcher", "sse_serve"]
 
@@ -22,9 +22,8 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
     def dispatcher(conn, request):
         if request.method != "GET":
             next_dispatcher()
-        environ = conn.environ
-        subscriber = sse.subscribe(parse_last_event_id(environ.get("HTTP_LAST_EVENT_ID")),
-                                   socket_of(environ))
+        subscriber = sse.subscribe(
+            parse_last_event_id(conn.environ.get("HTTP_LAST_EVENT_ID")), conn.socket)
         cancel = conn.at_shutdown(subscriber.end)
 
         def stream_events(environ, start_response):

@@ -7,7 +7,6 @@ from typing import Optional
 
 from gevent.event import Event
 
-from ..connection import HANDLER_KEY
 from .broker import DEFAULT_HISTORY, MemoryBroker
 from .encoder import encode_comment, encode_event
 
@@ -192,8 +191,3 @@ def parse_last_event_id(value: Optional[str]) -> Optional[int]:
         return None
     value = value.strip()
     return int(value) if _LAST_EVENT_ID.fullmatch(value) else None
-
-
-def socket_of(environ: dict):
-    handler = environ.get(HANDLER_KEY)
-    return handler.socket if handler is not None else None
