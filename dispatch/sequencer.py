@@ -1,6 +1,7 @@
 """Try dispatchers in turn.  Racket: ``web-server/dispatchers/dispatch-sequencer``."""
 from __future__ import annotations
 
+from .connection import rewind_body
 from .core import Dispatcher, DispatcherNotApplicable, next_dispatcher
 
 __all__ = ["make"]
@@ -9,7 +10,8 @@ __all__ = ["make"]
 def make(*dispatchers: Dispatcher) -> Dispatcher:
     """A dispatcher that runs each of ``dispatchers`` in order until one applies.
 
-    It declines when all of them decline.
+    It declines when all of them decline.  A body that a declining dispatcher read is
+    given again, from its start, to the next one.
     """
     chain = tuple(dispatchers)
 
@@ -20,6 +22,7 @@ def make(*dispatchers: Dispatcher) -> Dispatcher:
             except DispatcherNotApplicable:
                 if conn.answered:
                     raise
+                rewind_body(request)
         next_dispatcher()
 
     return sequencer

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from servlets.request import Request
 
-from .connection import Connection, WSGIApp
+from .connection import Connection, WSGIApp, stop_recording_body
 from .core import Dispatcher, DispatcherNotApplicable
 
 __all__ = ["to_wsgi"]
@@ -61,6 +61,7 @@ def to_wsgi(dispatcher: Dispatcher, request_class: type[Request] = Request) -> W
         if conn.response is None:
             log.error("dispatcher returned without answering %s", environ.get("PATH_INFO"))
             return _plain("500 Internal Server Error", _SERVER_ERROR, start_response)
+        stop_recording_body(environ)
         return conn.response(environ, start_response)
 
     application.dispatcher = dispatcher  # type: ignore[attr-defined]

@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from dispatch import filter, lift, sequencer
-from dispatch.server import DispatchHandler, serve
+from dispatch.http11.reader import Message
+from dispatch.server import HTTPConnection, serve
 from servlets import response_full
 
 
@@ -57,34 +58,51 @@ class RecordingSocket:
         self.sends.append(bytes(data))
 
 
-def handler_with(sock, chunked=False):
-    handler = DispatchHandler.__new__(DispatchHandler)
-    handler.socket = sock
-    handler.response_length = 0
-    handler.request_version = "HTTP/1.1"
-    handler.result = None
-    handler.code = 200
-    handler.status = b"200 OK"
-    handler.response_headers = [(b"Content-Type", b"text/plain")]
-    handler.provided_date = True
-    handler.provided_content_length = "5" if not chunked else None
-    handler.response_use_chunked = False
-    return handler
+def connection_with(sock, version="1.1", method="GET"):
+    """An HTTPConnection in the middle of answering a request, writing to ``sock``."""
+    conn = HTTPConnection.__new__(HTTPConnection)
+    conn.socket = sock
+    conn.message = Message()
+    conn.message.version = version
+    conn.message.method = method
+    conn.keep_alive = True
+    conn.head_sent = conn.upgraded = False
+    conn.status = None
+    conn.start_response("200 OK", [("Content-Type", "text/plain")])
+    return conn
 
 
 def test_headers_and_a_small_body_leave_in_one_send():
     sock = RecordingSocket()
-    handler_with(sock)._write_with_headers(b"hello")
+    connection_with(sock)._send_result([b"hello"], "GET")
     assert len(sock.sends) == 1
     assert sock.sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: 5\r\n" in sock.sends[0]
     assert sock.sends[0].endswith(b"\r\n\r\nhello")
 
 
 def test_first_chunk_of_a_chunked_body_joins_the_headers():
     sock = RecordingSocket()
-    handler_with(sock, chunked=True)._write_with_headers(b"hello")
-    assert len(sock.sends) == 1
-    assert b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" in sock.sends[0]
+    connection_with(sock)._send_result(iter([b"hello", b"world"]), "GET")
+    assert b"Transfer-Encoding: chunked\r\n" in sock.sends[0]
+    assert sock.sends[0].endswith(b"\r\n\r\n5\r\nhello\r\n")
+    assert sock.sends[1:] == [b"5\r\nworld\r\n", b"0\r\n\r\n"]
+
+
+def test_a_streamed_http10_body_is_close_delimited():
+    sock = RecordingSocket()
+    conn = connection_with(sock, version="1.0")
+    conn._send_result(iter([b"hello", b"world"]), "GET")
+    assert b"chunked" not in sock.sends[0] and b"Content-Length" not in sock.sends[0]
+    assert sock.sends[0].endswith(b"\r\n\r\nhello") and sock.sends[1] == b"world"
+    assert not conn.keep_alive
+
+
+def test_head_sends_no_body_and_no_false_length():
+    sock = RecordingSocket()
+    connection_with(sock, method="HEAD")._send_result(iter([b"hello"]), "HEAD")
+    assert len(sock.sends) == 1 and sock.sends[0].endswith(b"\r\n\r\n")
+    assert b"Content-Length" not in sock.sends[0] and b"chunked" not in sock.sends[0]
 
 
 def test_upgrade_hands_over_the_socket_without_losing_early_bytes(served):
@@ -154,8 +172,8 @@ def test_request_headers_reach_the_environ(served):
     reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a:  2 \r\n"
                                b"X_B: smuggled\r\nConnection: close\r\n\r\n")
     body = reply.split(b"\r\n\r\n", 1)[1]
-    assert b"('HTTP_X_A', '1,2')" in body
-    assert b"smuggled" not in body  # underscores could pose as dashes: dropped, as pywsgi
+    assert b"('HTTP_X_A', '1, 2')" in body
+    assert b"smuggled" not in body  # underscores could pose as dashes: dropped
 
 
 def test_too_many_request_headers_is_431_and_the_server_goes_on(served):
