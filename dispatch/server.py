@@ -163,11 +163,17 @@ class HTTPConnection:
                               len(body), False, False, writer.http_date())
         try:
             self.socket.sendall(data + body)
-            # Close without a reset: a socket closed with unread input sends RST, and the
-            # client may lose the answer.
+        except _GONE:
+            return
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close without a reset: a socket closed with unread input sends RST, and the
+        client may lose the answer it has not read yet.  Bounded: 16 reads, 1 s each."""
+        try:
             self.socket.shutdown(socket.SHUT_WR)
             self.socket.settimeout(1.0)
-            for _ in range(16):  # bounded: what is left of the request, then EOF
+            for _ in range(16):
                 if not self.socket.recv(_RECV_SIZE):
                     break
         except _GONE:
@@ -209,9 +215,16 @@ class HTTPConnection:
             self.message = None
         if server.access_log is not None:
             server.access_log(environ, self.status, length, time.monotonic() - started)
-        if self.upgraded or not self.keep_alive:
+        if self.upgraded:
             return False
-        return self._finish_body(message)
+        if not self.keep_alive:
+            if not message.complete or message.error is not None:
+                self._linger()  # the client may still be sending the body
+            return False
+        if self._finish_body(message):
+            return True
+        self._linger()
+        return False
 
     def _finish_body(self, message: Message) -> bool:
         """Read what the application left of the body, so that the next request starts
