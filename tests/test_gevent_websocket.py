@@ -95,7 +95,7 @@ def test_flask_sockets_echo_and_its_page_on_one_port(served, caplog):
         with gevent.Timeout(5):
             while not any("closed connection" in r.getMessage() for r in caplog.records):
                 gevent.sleep(0.01)
-    assert ws_conn_close_status(conn) == 1011
+    assert ws_conn_close_status(conn) == 1000
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
