@@ -22,8 +22,10 @@ import time
 from typing import Callable, Iterable, Iterator, Optional
 from urllib.parse import quote
 
+from werkzeug.exceptions import HTTPException
+
 from .connection import WSGIApp
-from .core import Dispatcher
+from .core import Dispatcher, DispatcherNotApplicable
 
 __all__ = ["format_access", "log_access", "logger", "make", "wrap_wsgi"]
 
@@ -164,14 +166,25 @@ def wrap_wsgi(app: WSGIApp) -> WSGIApp:
 
 
 def make(inner: Dispatcher) -> Dispatcher:
-    """A dispatcher logging the requests ``inner`` answers (the ones it declines are left
-    to whoever answers them; wrap the whole composition, or use :func:`wrap_wsgi` around
-    ``to_wsgi(...)`` to log 404s too).  Upgrades are logged as 101 when the dispatcher
-    returns, i.e. when the WebSocket session ends."""
+    """A dispatcher logging the requests ``inner`` answers, or fails on (with the status
+    :func:`dispatch.to_wsgi` then answers: an ``HTTPException``'s code, else 500).  The
+    requests it declines are left to whoever answers them: wrap the whole composition, or
+    use :func:`wrap_wsgi` around ``to_wsgi(...)`` to log 404s too.  Upgrades are logged
+    as 101 when the dispatcher returns, i.e. when the WebSocket session ends."""
 
     def access_log(conn, request):
         measured = _Measured(conn.environ, time.monotonic())
-        inner(conn, request)
+        try:
+            inner(conn, request)
+        except DispatcherNotApplicable:
+            raise
+        except HTTPException as exc:
+            # to_wsgi answers with the exception's own response.
+            measured.finish(101 if conn.upgraded is not None else exc.code)
+            raise
+        except BaseException:
+            measured.finish(101 if conn.upgraded is not None else 500)
+            raise
         if conn.upgraded is not None:
             measured.finish(101)
             return

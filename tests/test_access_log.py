@@ -163,3 +163,24 @@ def test_a_response_cut_short_is_still_logged(served, caplog):
     reply.close()
     (record,) = access_records(caplog, 1)
     assert record.status == 200 and 0 < record.response_length < 10_000 * 1024
+
+
+def test_the_dispatcher_wrapper_logs_failures_not_declines(caplog):
+    from werkzeug.exceptions import Forbidden
+
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+
+    def forbidden(conn, request):
+        raise Forbidden()
+
+    def failing(conn, request):
+        raise RuntimeError("boom")
+
+    client = Client(sequencer.make(access_log.make(filter.make("^/page$", page)),
+                                   access_log.make(filter.make("^/forbidden$", forbidden)),
+                                   access_log.make(filter.make("^/fail$", failing))))
+    codes = [client.get(path, buffered=True).status_code
+             for path in ("/forbidden", "/fail", "/page")]
+    assert codes == [403, 500, 200]
+    # Each request logged once, by the wrapper whose dispatcher answered it.
+    assert [r.status for r in access_records(caplog, 3)] == [403, 500, 200]
