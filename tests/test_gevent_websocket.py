@@ -218,3 +218,48 @@ def test_a_failing_app_is_logged_and_the_socket_closed(served, caplog):
                           for r in caplog.records):
                 gevent.sleep(0.01)
     assert ws_conn_close_status(conn) == 1011
+
+
+def test_a_gevent_websocket_resource_chat_broadcasts_over_server_clients(served):
+    """gevent-websocket's own framework (Resource, WebSocketApplication), as in its
+    README's chat: broadcast over ``ws.handler.server.clients``."""
+    from collections import OrderedDict
+
+    from geventwebsocket.resource import Resource, WebSocketApplication
+
+    closed = []
+    registry = {}
+
+    class ChatApplication(WebSocketApplication):
+        def on_open(self):
+            registry["clients"] = self.ws.handler.server.clients
+
+        def on_message(self, message):
+            if message is None:
+                return
+            for client in self.ws.handler.server.clients.values():
+                client.ws.send(message)
+
+        def on_close(self, reason):
+            closed.append(self.ws.handler.client_address)
+
+    base = served(make_wsgi_websocket_dispatcher(
+        Resource(OrderedDict([("^/chat", ChatApplication)]))))
+    first = ws_connect(ws_base(base) + "/chat")
+    second = ws_connect(ws_base(base) + "/chat")
+    # Each server greenlet registers its client before it first waits to read, so once
+    # the second's message is broadcast, both are in the registry.
+    ws_send(second, "second joined")
+    assert ws_recv(second) == "second joined"
+    assert ws_recv(first) == "second joined"
+    ws_send(first, "hello all")
+    assert ws_recv(first) == ws_recv(second) == "hello all"
+    ws_close(first)
+    # The session leaves the registry once its app returned (as in gevent-websocket).
+    with gevent.Timeout(5):
+        while not closed or len(registry["clients"]) != 1:
+            gevent.sleep(0.01)
+    assert closed[0][0] == "127.0.0.1"
+    ws_send(second, "alone")
+    assert ws_recv(second) == "alone"
+    ws_close(second)

@@ -26,6 +26,7 @@ import logging
 from typing import Any, Iterable, Optional, Union
 
 from geventwebsocket.exceptions import WebSocketError
+from geventwebsocket.handler import Client
 
 from ..connection import WSGIApp
 from ..core import Dispatcher, next_dispatcher
@@ -67,12 +68,14 @@ class GeventWebSocket:
     OPCODE_PING = 0x09
     OPCODE_PONG = 0x0A
 
-    def __init__(self, environ: dict, conn: WebSocketConnection) -> None:
+    def __init__(self, environ: dict, conn: WebSocketConnection,
+                 handler: Optional[_Handler] = None) -> None:
         self.environ = environ
         self.conn = conn
         self.closed = False
         self.current_app = _NoApp()
         self.logger = log
+        self.handler = handler
 
     @property
     def origin(self) -> Optional[str]:
@@ -145,16 +148,41 @@ class GeventWebSocket:
         self.conn.close(code, reason)
 
 
+class _Server:
+    """What gevent-websocket apps reach as ``ws.handler.server``: ``clients``, the open
+    sessions of this dispatcher by client address (chat examples broadcast over it)."""
+
+    def __init__(self) -> None:
+        self.clients: dict = {}
+        self.logger = log
+
+
+class _Handler:
+    """What gevent-websocket apps reach as ``ws.handler``."""
+
+    def __init__(self, server: _Server, client_address: tuple) -> None:
+        self.server = server
+        self.client_address = client_address
+        self.logger = log
+
+    @property
+    def active_client(self):
+        return self.server.clients[self.client_address]
+
+
 def _discard(status, headers, exc_info=None):
     # The 101 is sent already: whatever HTTP answer the app starts goes nowhere, as with
     # gevent-websocket's handler.
     return lambda data: None
 
 
-def _run(conn: WebSocketConnection, app: WSGIApp, environ: dict) -> None:
-    ws = GeventWebSocket(environ, conn)
+def _run(conn: WebSocketConnection, app: WSGIApp, environ: dict, server: _Server) -> None:
+    port = environ.get("REMOTE_PORT")
+    address = (environ.get("REMOTE_ADDR"), int(port) if port and port.isdigit() else port)
+    ws = GeventWebSocket(environ, conn, _Handler(server, address))
     environ["wsgi.websocket_version"] = environ.get("HTTP_SEC_WEBSOCKET_VERSION", "13")
     environ["wsgi.websocket"] = ws
+    server.clients[address] = Client(address, ws)
     try:
         result = app(environ, _discard)
         try:
@@ -176,6 +204,7 @@ def _run(conn: WebSocketConnection, app: WSGIApp, environ: dict) -> None:
             conn.close(1011, "internal error")
         raise
     finally:
+        server.clients.pop(address, None)
         environ["wsgi.websocket"] = None
 
 
@@ -188,11 +217,14 @@ def make_wsgi_websocket_dispatcher(
     It declines requests that are not WebSocket upgrades; an upgrade is completed here
     (refused with 400/403/426 when the RFC says so) and ``app(environ, start_response)``
     then runs with ``environ["wsgi.websocket"]`` set, as under gevent-websocket's
-    handler.  The HTTP response the app may start is discarded.  When ``app`` has
+    handler, and ``ws.handler.server.clients`` holds this dispatcher's open sessions
+    (gevent-websocket's ``Client(address, ws)`` by address), for apps that broadcast
+    over it.  The HTTP response the app may start is discarded.  When ``app`` has
     gevent-websocket's ``app_protocol(path)`` hook, the subprotocol it names is chosen if
     the client offered it.  Wrap in :mod:`dispatch.filter` to take only some paths.
     """
     app_protocol = getattr(app, "app_protocol", None)
+    server = _Server()
 
     def dispatcher(conn, request):
         if not is_upgrade(conn.environ):
@@ -202,7 +234,7 @@ def make_wsgi_websocket_dispatcher(
             wanted = app_protocol(conn.environ.get("PATH_INFO", ""))
             if wanted and wanted in requested_subprotocols(conn.environ):
                 subprotocol = wanted
-        accept(conn, request, _run, (app, conn.environ), subprotocol=subprotocol,
+        accept(conn, request, _run, (app, conn.environ, server), subprotocol=subprotocol,
                options=options, deflate=deflate, origins=origins)
 
     return dispatcher
