@@ -97,8 +97,8 @@ def test_timeout_changes_the_socket_timeout_then_declines(served):
 
 
 @pytest.mark.parametrize("fmt, expected", [
-    ("paren", '(from "127.0.0.1" to "127.0.0.1" for "http://127.0.0.1:'),
-    ("extended", '((client-ip "127.0.0.1") (host-ip "127.0.0.1") (referer #f) (uri "http'),
+    ("paren", '(from "127.0.0.1" to "127.0.0.1" for "/p?q=1" at "'),
+    ("extended", '((client-ip "127.0.0.1") (host-ip "127.0.0.1") (referer #f) (uri "/p?q=1")'),
     ("apache-default", '127.0.0.1 - - ['),
 ])
 def test_log_formats_to_a_stream_then_declines(served, fmt, expected):
