@@ -11,16 +11,8 @@ from __future__ import annotations
 import os
 from typing import IO, Union
 
-from ._logformat import (
-    FORMATS,
-    LogFormat,
-    apache_default_format,
-    combined_log_format,
-    extended_format,
-    log_format_to_format,
-    paren_format,
-    resolve,
-)
+from . import _logformat
+from ._logformat import FORMATS, LogFormat, resolve
 from .core import Dispatcher, next_dispatcher
 
 __all__ = ["FORMATS", "apache_default_format", "combined_log_format", "extended_format",
@@ -41,6 +33,43 @@ def open_log(log_path: Union[str, os.PathLike, IO]):
         stream.flush()
 
     return write
+
+
+# Racket's dispatch-log formats take the request alone (its logresp ones add the
+# response): these are the one-argument forms, so that one passed to logresp.make logs
+# "-" for the status, as in Racket.
+
+def paren_format(request) -> str:
+    """``(from "CLIENT" to "HOST" for "URI" at "DATE")``.  Racket: ``paren-format``."""
+    return _logformat.paren_format(request)
+
+
+def extended_format(request) -> str:
+    """``((client-ip ..) (host-ip ..) (referer ..) (uri ..) (time N))``.
+    Racket: ``extended-format``."""
+    return _logformat.extended_format(request)
+
+
+def apache_default_format(request) -> str:
+    """``CLIENT - - [DATE] "REQUEST LINE" - -``.  Racket: ``apache-default-format``."""
+    return _logformat.apache_default_format(request)
+
+
+def combined_log_format(request) -> str:
+    """Apache's combined format.  Racket: ``combined-log-format``."""
+    return _logformat.combined_log_format(request)
+
+
+_ONE_ARGUMENT = {_logformat.paren_format: paren_format,
+                 _logformat.extended_format: extended_format,
+                 _logformat.apache_default_format: apache_default_format,
+                 _logformat.combined_log_format: combined_log_format}
+
+
+def log_format_to_format(log_format: str) -> LogFormat:
+    """The ``(request) -> str`` procedure of a format name (a ``ValueError`` naming the
+    known ones for any other).  Racket: ``log-format->format``."""
+    return _ONE_ARGUMENT[_logformat.log_format_to_format(log_format)]
 
 
 def make(format: Union[str, LogFormat] = "parenthesized-default",  # noqa: A002 (Racket's)

@@ -11,11 +11,21 @@ from __future__ import annotations
 import os
 from typing import IO, Union
 
-from ._logformat import FORMATS, LogFormat, log_format_to_format, resolve
+from ._logformat import (
+    FORMATS,
+    LogFormat,
+    apache_default_format,
+    combined_log_format,
+    extended_format,
+    log_format_to_format,
+    paren_format,
+    resolve,
+)
 from .core import Dispatcher
 from .log import open_log
 
-__all__ = ["FORMATS", "log_format_to_format", "make"]
+__all__ = ["FORMATS", "apache_default_format", "combined_log_format", "extended_format",
+           "log_format_to_format", "make", "paren_format"]
 
 
 def make(inner: Dispatcher, format: Union[str, LogFormat] = "parenthesized-default",  # noqa: A002
