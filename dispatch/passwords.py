@@ -204,7 +204,12 @@ def read_realms(path: Union[str, os.PathLike]) -> list:
                                  f"not {user!r}")
             table.setdefault(str(user[0]).lower(), str(user[1]))  # the first one wins
         pattern = regex.pattern if isinstance(regex, _Regex) else regex
-        realms.append((str(realm), path_searcher(pattern, "password file regex"), table))
+        try:
+            search = path_searcher(pattern, "password file regex")
+        except re.error as exc:
+            raise ValueError(f"password file: the regex of realm {str(realm)!r} does not "
+                             f"compile: {exc}") from None
+        realms.append((str(realm), search, table))
     return realms
 
 
@@ -243,7 +248,7 @@ def password_file_to_authorized(path: Union[str, os.PathLike]) -> tuple:
         if mtime is not None and mtime != state["mtime"]:
             try:
                 refresh()
-            except (OSError, ValueError, re.error) as exc:
+            except (OSError, ValueError) as exc:
                 state["mtime"] = mtime  # one message per change, not one per request
                 log.error("password file %s not reloaded, the previous one stays: %s",
                           os.fspath(path), exc)
