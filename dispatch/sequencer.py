@@ -12,6 +12,10 @@ def make(*dispatchers: Dispatcher) -> Dispatcher:
     It declines when all of them decline.
     """
     chain = tuple(dispatchers)
+    for number, dispatcher in enumerate(chain, 1):
+        if not callable(dispatcher):
+            raise TypeError(f"sequencer.make: dispatcher {number} is not a dispatcher "
+                            f"(a callable taking conn and request): {dispatcher!r}")
 
     def sequencer(conn, request):
         for dispatcher in chain:

@@ -279,3 +279,20 @@ def test_unknown_log_formats_list_the_known_ones():
         log.make("json", io.StringIO())
     with pytest.raises(ValueError, match="'parenthesized-default'"):
         logresp.make(answer("x"), "json", io.StringIO())
+
+
+@pytest.mark.parametrize("build", [
+    lambda: sequencer.make(answer("a"), "not a dispatcher"),
+    lambda: lift.make(None),
+    lambda: pathprocedure.make(42, lambda r: text("x")),
+    lambda: pathprocedure.make("/p", "not a procedure"),
+    lambda: wrap.make(lambda r: text("x"), None),
+    lambda: timeout.make("5"),
+    lambda: limit.make("2", answer("a")),
+    lambda: limit.make(2, None),
+    lambda: method.make(42, answer("a")),
+    lambda: host.make(None),
+])
+def test_mistakes_are_type_errors_at_make(build):
+    with pytest.raises(TypeError):
+        build()
