@@ -197,6 +197,11 @@ def make(url_to_path: UrlToPath, *,
     """
     if not callable(url_to_path):
         raise TypeError(f"files.make: url_to_path must be a procedure, not {url_to_path!r}")
+    for name, proc in (("path_to_mime_type", path_to_mime_type),
+                       ("path_to_headers", path_to_headers)):
+        if not callable(proc):
+            raise TypeError(f"files.make: {name} must be a procedure taking the path, "
+                            f"not {proc!r}")
     if isinstance(indices, (str, bytes)):
         raise TypeError("files.make: indices is a list of file names, not one name")
     indices = tuple(os.fsdecode(i) for i in indices)
