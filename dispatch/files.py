@@ -279,7 +279,7 @@ def make(url_to_path: UrlToPath, *,
                 head += f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n"
                 if parts:
                     head = "\r\n" + head  # the CRLF before a boundary belongs to it
-                parts.append((head.encode("latin-1"), start, end))
+                parts.append((head.encode("latin-1", "replace"), start, end))
             trailer = f"\r\n--{boundary}--\r\n".encode()
             headers.append(("Content-Type", f"multipart/byteranges; boundary={boundary}"))
         length = sum(len(h) + e - s for h, s, e in parts) + len(trailer)
@@ -299,7 +299,10 @@ def make(url_to_path: UrlToPath, *,
 
     def redirect_to_directory(conn, request) -> None:
         # Racket's redirect-to: 302, to the same path with its slash (the query kept).
-        location = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~") + "/"
+        location = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~",
+                         errors="surrogateescape") + "/"
+        # "//host/" would send the browser to another site: one leading slash only.
+        location = "/" + location.lstrip("/")
         if request.query_string:
             location += "?" + request.query_string.decode("latin-1")
         conn.respond(_head_only("302 Found", [("Location", location),

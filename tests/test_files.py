@@ -225,3 +225,10 @@ def test_mistakes_fail_at_make(root):
         files.make("not a procedure")
     with pytest.raises(TypeError):
         files.make(make_url_to_path(root), indices="index.html")
+
+
+def test_the_redirect_never_leaves_the_site(root):
+    (root / "evil.example").mkdir()
+    client = Client(files.make(make_url_to_path(root)))
+    response = client.get("/", environ_overrides={"PATH_INFO": "//evil.example"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/evil.example/")
