@@ -484,8 +484,8 @@ def define_container() -> tuple:
 def serve_dispatch(dispatch: Callable, **options) -> None:
     """Serve ``dispatch`` for every path.  Racket: ``serve/dispatch``: ``serve_servlet``
     with ``servlet_path="/"`` and a regexp that matches everything; other keywords
-    go to :func:`servlets.serve_servlet.serve_servlet`."""
-    from .serve_servlet import serve_servlet
+    go to :func:`servlets.servlet_env.serve_servlet`."""
+    from .servlet_env import serve_servlet
 
     options.setdefault("servlet_path", "/")
     options.setdefault("servlet_regexp", "")
