@@ -112,10 +112,10 @@ def _check_arg(arg, pairs, in_fail, out_fail):
         assert arg.parse(text) == value and type(arg.parse(text)) is type(value)
         assert arg.unparse(value) == text
     for text in in_fail:
-        with pytest.raises(Exception):
+        with pytest.raises((ValueError, TypeError)):
             arg.parse(text)
     for value in out_fail:
-        with pytest.raises(Exception):
+        with pytest.raises((ValueError, TypeError)):
             arg.unparse(value)
 
 
