@@ -85,13 +85,18 @@ class BindingFile(Binding):
 
 def request_bindings_raw(req) -> list:
     """Every binding of ``req``: the query string's, then the form's, then the
-    files'.  Racket: ``request-bindings/raw``."""
+    files'.  Racket: ``request-bindings/raw``.  Made once per request (a file's
+    content is read once)."""
+    cached = getattr(req, "_gevent_dispatch_bindings", None)
+    if cached is not None:
+        return list(cached)
     binds: list = [BindingForm(k, v) for k, v in req.args.items(multi=True)]
     if req.method not in ("GET", "HEAD"):
         binds.extend(BindingForm(k, v) for k, v in req.form.items(multi=True))
         binds.extend(BindingFile(k, f.filename or "", list(f.headers.items()), f.stream)
                      for k, f in req.files.items(multi=True))
-    return binds
+    req._gevent_dispatch_bindings = binds
+    return list(binds)
 
 
 def request_bindings(req) -> list:
