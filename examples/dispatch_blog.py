@@ -41,20 +41,20 @@ def list_posts(req):
 
 def review_post(req, p):
     if p not in POSTS:
-        return page("No such post", ("p", p), code_link())
+        return page("No such post", ("p", p), all_posts_link())
     year, month = POSTS[p]
     return page(p, ("p", "From ", ("a", [("href", blog_url(review_archive, year, month))],
-                                   f"{year}/{month}")), code_link())
+                                   f"{year}/{month}")), all_posts_link())
 
 
 def review_archive(req, y, m):
     names = [name for name, when in POSTS.items() if when == (y, m)]
     return page(f"Archive {y}/{m}",
                 ("ul", *[("li", ("a", [("href", blog_url(review_post, n))], n)) for n in names]),
-                code_link())
+                all_posts_link())
 
 
-def code_link():
+def all_posts_link():
     return ("p", ("a", [("href", blog_url(list_posts))], "All posts"))
 
 
