@@ -183,3 +183,27 @@ def test_websocket_handlers_get_route_arguments(served):
     assert ws_recv(c) == "lobby:7:hi"
     # a path no rule takes is declined: the servlet answers it
     assert requests.get(base + "/chat/lobby/seven", timeout=5).text == "<p>fallback</p>"
+
+
+def test_service_mapper_named_groups_reach_the_handler(served):
+    from dispatch.websocket import (
+        make_service_mapper_dispatcher,
+        ws_connect,
+        ws_recv,
+        ws_send,
+        ws_service_mapper,
+    )
+
+    def chat(c, room):
+        ws_send(c, f"{room}:{ws_recv(c)}")
+
+    def plain(c):
+        ws_send(c, "plain")
+
+    base = served(make_service_mapper_dispatcher(ws_service_mapper(
+        ("^/chat/(?P<room>[a-z]+)", ([None], chat)), ("^/(plain|other)", ([None], plain)))))
+    ws = base.replace("http://", "ws://")
+    c = ws_connect(ws + "/chat/lobby")
+    ws_send(c, "hi")
+    assert ws_recv(c) == "lobby:hi"
+    assert ws_recv(ws_connect(ws + "/plain")) == "plain"  # unnamed groups: no arguments
