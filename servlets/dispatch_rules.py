@@ -19,7 +19,8 @@ segments and gives the handler a list.  Handlers are called as
 ``handler(request, *arguments)`` and their result is returned.
 
 ``method`` is a method name or a tuple of them, any case (Racket's ``#:method``
-pattern); ``"*"`` takes every method.  Left out, a rule takes GET, and HEAD with it.
+pattern); ``"*"`` takes every method.  Left out, a rule takes GET; a rule that takes
+GET takes HEAD too.
 A request whose path some rule matches but whose method none takes gets ``405`` with
 ``Allow``; a segment an argument cannot parse makes the rule fail, and the next rule is
 tried.  With no ``else_``, an unmatched request declines (``next_dispatcher()``), so
@@ -258,12 +259,12 @@ def _methods(method: Any) -> Optional[frozenset]:
         return frozenset({"GET", "HEAD"})
     if isinstance(method, str):
         method = (method,)
+    if not method or not all(isinstance(m, str) and m for m in method):
+        raise ValueError(f"not a method or methods: {method!r}")
     names = frozenset(m.upper() for m in method)
     if "*" in names:
         return None
-    if not names or not all(isinstance(m, str) and m for m in method):
-        raise ValueError(f"not a method or methods: {method!r}")
-    return names
+    return names | {"HEAD"} if "GET" in names else names  # GET answers HEAD too
 
 
 def _compile_rules(rules: Sequence) -> list:

@@ -258,3 +258,20 @@ def test_mount_serves_dispatch_files_under_a_prefix(served, web_root):
 def test_extra_files_path_must_be_a_directory(tmp_path):
     with pytest.raises(ValueError):
         serve_servlet_dispatcher(start, extra_files_paths=[tmp_path / "absent"])
+
+
+def test_ssl_from_the_server_root(program, tmp_path):
+    import shutil
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "server-cert.pem", tmp_path / "private-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    p = program(*script(HELLO, ssl=True, server_root_path=str(tmp_path)))
+    assert p.url.startswith("https://127.0.0.1:")
+    page = requests.get(p.base + "/servlets/standalone.rkt", verify=str(cert), timeout=5)
+    assert page.text == "<p>Hey out there!</p>"
+    p.press_enter()
+    assert p.wait() == 0
