@@ -6,6 +6,8 @@ import datetime
 
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dispatch.testing import Client
 from servlets import (
@@ -26,6 +28,7 @@ from servlets import (
     response_xexpr,
 )
 from servlets import id_cookie as id_cookie_module
+from servlets.cookies import ClientCookie, parse_cookie_header
 
 KEY = b"k" * 32
 
@@ -184,3 +187,20 @@ def test_bad_basic_credentials_are_none(header):
 def test_realm_with_a_quote_is_refused():
     with pytest.raises(ValueError):
         make_basic_auth_header('a"b')
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=255), max_size=60))
+def test_any_cookie_header_parses_without_error(header):
+    for cookie in parse_cookie_header(header):
+        assert cookie.name and ";" not in cookie.value and "," not in cookie.value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[A-Za-z0-9_-]{1,10}", fullmatch=True),
+       st.from_regex(r"[A-Za-z0-9!#$%&'()*+./:<=>?@\[\]^_`{|}~-]{0,20}", fullmatch=True))
+def test_set_cookie_values_read_back(name, value):
+    cookie = make_cookie(name, value)
+    assert parse_cookie_header(cookie.header_value()) == [
+        ClientCookie(name, value)]

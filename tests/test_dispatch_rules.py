@@ -2,6 +2,8 @@
 arguments that do not parse, URL building with escapes, WebSocket route arguments."""
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dispatch.sequencer as sequencer
 from dispatch.core import next_dispatcher
@@ -207,3 +209,39 @@ def test_service_mapper_named_groups_reach_the_handler(served):
     ws_send(c, "hi")
     assert ws_recv(c) == "lobby:hi"
     assert ws_recv(ws_connect(ws + "/plain")) == "plain"  # unnamed groups: no arguments
+
+
+
+def _echo(req, *args):
+    return list(args)
+
+
+_ROUND_TRIP, _ROUND_TRIP_URL = dispatch_rules(
+    (("s", string_arg()), _echo),
+    (("i", integer_arg(), ...), _echo),
+    (("r", real_arg()), _echo))
+_ROUND_TRIP_CLIENT = Client(dispatch_servlet(lambda req: response_jsexpr(_ROUND_TRIP(req))))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=30))
+def test_string_arguments_round_trip(text):
+    # the test client passes the raw target, so even "/" stays inside its segment
+    url = _ROUND_TRIP_URL(_echo, text)
+    assert _ROUND_TRIP_CLIENT.get(url).json == [text]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(), max_size=5),
+       st.floats(allow_nan=False, allow_infinity=True))
+def test_number_arguments_round_trip(numbers, real):
+    assert _ROUND_TRIP_CLIENT.get(_ROUND_TRIP_URL(_echo, numbers)).json == [numbers]
+    if real == real and abs(real) != float("inf"):
+        assert _ROUND_TRIP_CLIENT.get(_ROUND_TRIP_URL(_echo, real)).json == [real]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_path_is_matched_or_declined_never_an_error(path):
+    response = _ROUND_TRIP_CLIENT.get("/" + path.replace("?", "").replace("#", ""))
+    assert response.status_code in (200, 404)
