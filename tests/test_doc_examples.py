@@ -111,3 +111,18 @@ def test_insta_needs_a_start(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=30,
                           stdin=subprocess.DEVNULL)
     assert done.returncode != 0 and "you must provide a 'start'" in done.stderr
+
+
+def test_templates_blog(example):
+    pytest.importorskip("jinja2")
+    p = example("examples/templates_blog.py")
+    home = requests.get(p.base + "/", timeout=5).text
+    assert "<title>Al's Church: Posts</title>" in home
+    assert "<h2>Church and the States</h2>" in home and 'action="/new"' in home
+    posted = requests.post(p.base + "/new", data={"title": "<i>Lambda</i>", "body": "Calculus"},
+                           timeout=5).text
+    assert "<h2>&lt;i&gt;Lambda&lt;/i&gt;</h2>" in posted and 'href="/"' in posted
+    home = requests.get(p.base + "/", timeout=5).text
+    assert home.index("&lt;i&gt;Lambda") < home.index("Church and the States")
+    assert requests.post(p.base + "/new", data={"title": "t"}, timeout=5).status_code == 400
+    stop(p)
