@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
+from .cookies import Cookie, cookie_to_header
 from .xexpr import Xexpr, xexpr_to_string
 
 __all__ = [
@@ -45,20 +46,23 @@ class Response(_WerkzeugResponse):
 
 
 def _make(body, code: int, message: Optional[str], seconds: Optional[float],
-          mime_type: Optional[str], headers: Headers, cls=Response) -> Response:
+          mime_type: Optional[str], headers: Headers, cls=Response,
+          cookies: Iterable[Cookie] = ()) -> Response:
     status = f"{code} {message or HTTP_STATUS_CODES.get(code, 'Unknown')}"
     response = cls(body, status=status, headers=headers, content_type=mime_type)
     if seconds is not None:
         response.last_modified = seconds
+    for cookie in cookies:  # Racket's #:cookies: one Set-Cookie header each
+        response.headers.add(*cookie_to_header(cookie))
     return response
 
 
 def response_full(code: int, message: Optional[str], seconds: Optional[float],
                   mime_type: Optional[str], headers: Headers,
-                  body: Iterable[bytes]) -> Response:
+                  body: Iterable[bytes], *, cookies: Iterable[Cookie] = ()) -> Response:
     """A response with every part given.  Racket: ``response/full``."""
     return _make(list(body) if isinstance(body, (list, tuple)) else body,
-                 code, message, seconds, mime_type, headers)
+                 code, message, seconds, mime_type, headers, cookies=cookies)
 
 
 class _WriterOutput:
@@ -99,35 +103,38 @@ class OutputResponse(Response):
 def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
                     message: Optional[str] = None, seconds: Optional[float] = None,
                     mime_type: Optional[str] = TEXT_HTML_MIME_TYPE,
-                    headers: Headers = None) -> Response:
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
     """A response streamed by ``writer(out)``, which writes bytes or text to ``out``.
     Racket: ``response/output``."""
-    response = _make(None, code, message, seconds, mime_type, headers, cls=OutputResponse)
+    response = _make(None, code, message, seconds, mime_type, headers, cls=OutputResponse,
+                     cookies=cookies)
     response.writer = writer
     return response
 
 
 def response_xexpr(xexpr: Xexpr, code: int = 200, message: Optional[str] = None,
                    seconds: Optional[float] = None, mime_type: str = TEXT_HTML_MIME_TYPE,
-                   headers: Headers = None, preamble: bytes = b"") -> Response:
+                   headers: Headers = None, preamble: bytes = b"",
+                   cookies: Iterable[Cookie] = ()) -> Response:
     """An HTML page rendered from an x-expression.  Racket: ``response/xexpr``."""
     body = preamble + xexpr_to_string(xexpr).encode("utf-8")
-    return _make(body, code, message, seconds, mime_type, headers)
+    return _make(body, code, message, seconds, mime_type, headers, cookies=cookies)
 
 
 def response_jsexpr(jsexpr: Any, code: int = 200, message: Optional[str] = None,
                     seconds: Optional[float] = None,
                     mime_type: str = APPLICATION_JSON_MIME_TYPE,
-                    headers: Headers = None) -> Response:
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
     """A JSON document.  Racket: ``response/jsexpr``."""
     body = json.dumps(jsexpr, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return _make(body, code, message, seconds, mime_type, headers)
+    return _make(body, code, message, seconds, mime_type, headers, cookies=cookies)
 
 
 def response_empty(code: int = 204, message: Optional[str] = None,
-                   seconds: Optional[float] = None, headers: Headers = None) -> Response:
+                   seconds: Optional[float] = None, headers: Headers = None,
+                   cookies: Iterable[Cookie] = ()) -> Response:
     """A response with no body.  Racket: ``response/empty``."""
-    response = _make([], code, message, seconds, None, headers)
+    response = _make([], code, message, seconds, None, headers, cookies=cookies)
     del response.headers["Content-Type"]
     return response
 
@@ -136,9 +143,10 @@ def response_empty(code: int = 204, message: Optional[str] = None,
 permanently, temporarily, see_other = 301, 302, 303
 
 
-def redirect_to(uri: str, perm_temp: int = see_other, headers: Headers = None) -> Response:
+def redirect_to(uri: str, perm_temp: int = see_other, headers: Headers = None,
+                cookies: Iterable[Cookie] = ()) -> Response:
     """Redirect to ``uri``.  Racket: ``redirect-to`` (``see-other`` by default)."""
-    response = _make([], perm_temp, None, None, None, headers)
+    response = _make([], perm_temp, None, None, None, headers, cookies=cookies)
     del response.headers["Content-Type"]
     response.headers["Location"] = uri
     return response
