@@ -32,6 +32,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from .connection import HANDLER_KEY, MAX_BODY_KEY, RawStream, WSGIApp
 from .core import Dispatcher
+from .detached import DetachedStream
 from .http11 import writer
 from .http11.environ import environ_for
 from .http11.reader import Message, ProtocolError, RequestReader
@@ -79,7 +80,7 @@ class HTTPConnection:
     __slots__ = ("server", "socket", "address", "reader", "greenlet", "in_request",
                  "message", "status", "headers", "head_sent", "keep_alive",
                  "upgraded", "sent_continue", "_framing", "_remaining", "_idle_since",
-                 "_watchers", "_timer", "__weakref__")
+                 "_watchers", "_timer", "detached", "__weakref__")
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -95,6 +96,8 @@ class HTTPConnection:
         self.in_request = False
         self.message: Optional[Message] = None
         self.upgraded = False
+        #: the socket belongs to a DetachedStream, which closes it
+        self.detached = False
         self._watchers: Optional[tuple] = None
         self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
         try:
@@ -134,16 +137,21 @@ class HTTPConnection:
         except _GONE:
             pass
         finally:
-            if not parked:
+            if parked or self.detached:
+                self.greenlet = None
+            else:
                 self.close()
 
     def close(self) -> None:
-        """End the connection (a parked one too)."""
+        """End the connection (a parked or detached one too)."""
+        if self.socket is None:
+            return
         self.in_request = False
         self.greenlet = None
         self._unwatch()
+        sock, self.socket = self.socket, None
         try:
-            self.socket.close()
+            sock.close()
         except OSError:
             pass
         self.server.connection_closed(self)
@@ -465,6 +473,30 @@ class HTTPConnection:
         reader.dead = True
         return RawStream(self.socket, leftover)
 
+    @property
+    def can_detach(self) -> bool:
+        """TLS keeps state beside the socket that non-blocking writes would have to
+        handle: detached streams are for plain sockets."""
+        return getattr(self.socket, "pending", None) is None
+
+    def detach(self, status: str, headers: list) -> DetachedStream:
+        """Send ``status`` and ``headers`` now and return the body's stream, which
+        outlives this connection's greenlet and closes the connection when it ends."""
+        if self.head_sent:
+            raise RuntimeError("the response has already started")
+        if not self.can_detach:
+            raise RuntimeError("a TLS connection cannot be detached")
+        http10 = self.message is not None and self.message.version == "1.0"
+        framing = writer.CLOSE_DELIMITED if http10 else writer.CHUNKED
+        self.status = status
+        self.headers = headers
+        data, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
+        self.socket.sendall(data)
+        self.head_sent = self.upgraded = self.detached = True
+        self.reader.dead = True
+        return DetachedStream(self, not http10,
+                              self.server.safety_limits.response_send_timeout)
+
 
 def _declared_length(headers: list) -> Optional[int]:
     for name, value in headers:
@@ -700,6 +732,10 @@ class DispatchServer(StreamServer):
             # backlog (max_waiting), as in Racket's server, until one closes.
             self.stop_accepting()
         conn.run()
+
+    def do_close(self, sock, *args) -> None:
+        """gevent closes a client's socket when its handler returns; here a parked or
+        detached connection outlives its greenlet, and HTTPConnection.close closes it."""
 
     def connection_closed(self, conn: HTTPConnection) -> None:
         self.connections.discard(conn)
