@@ -7,6 +7,7 @@ from .response import (
     Response,
     permanently,
     redirect_to,
+    redirection_status,
     response_empty,
     response_full,
     response_jsexpr,
@@ -14,13 +15,14 @@ from .response import (
     response_xexpr,
     see_other,
     temporarily,
+    temporarily_same_method,
 )
 from .servlet import dispatch_servlet
 from .xexpr import CData, xexpr_to_string
 
 __all__ = [
     "APPLICATION_JSON_MIME_TYPE", "CData", "Request", "Response", "TEXT_HTML_MIME_TYPE",
-    "dispatch_servlet", "permanently", "redirect_to", "response_empty", "response_full",
-    "response_jsexpr", "response_output", "response_xexpr", "see_other", "temporarily",
-    "xexpr_to_string",
+    "dispatch_servlet", "permanently", "redirect_to", "redirection_status", "response_empty",
+    "response_full", "response_jsexpr", "response_output", "response_xexpr", "see_other",
+    "temporarily", "temporarily_same_method", "xexpr_to_string",
 ]
