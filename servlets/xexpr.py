@@ -22,7 +22,6 @@ What is not an x-expression raises :class:`InvalidXexpr` (a ``TypeError`` and a
 from __future__ import annotations
 
 import re
-from html import escape
 from typing import Union
 
 __all__ = ["CData", "Comment", "InvalidXexpr", "PI", "Xexpr", "xexpr_to_string"]

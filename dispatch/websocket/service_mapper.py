@@ -13,8 +13,9 @@ ports as::
         ("^/ws_test",
          ([None], lambda c: ...)))
 
-Each entry is ``(path_regex, (protocols, handler), ...)``: the regex must match the
-whole path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
+Each entry is ``(path_regex, (protocols, handler), ...)``: the regex (str, or bytes as
+Racket's ``#rx#"..."``, matched against the path's UTF-8 bytes) must match the whole
+path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
 "no subprotocol requested".  Handlers are tried in order; the first whose protocols
 include one the client asked for (or ``None`` when it asked for none) wins, and its
 subprotocol is returned in ``Sec-WebSocket-Protocol``.
@@ -45,7 +46,8 @@ class ServiceMapper:
 
     def __call__(self, path: str, requested: list) -> Optional[tuple]:
         for regex, handlers in self.entries:
-            if regex.fullmatch(path) is None:
+            if regex.fullmatch(path.encode("utf-8", "surrogateescape")
+                               if isinstance(regex.pattern, bytes) else path) is None:
                 continue
             for protocols, handler in handlers:
                 for protocol in protocols:
@@ -72,6 +74,10 @@ def ws_service_mapper(*entries) -> ServiceMapper:
     for path, *handlers in entries:
         if not handlers:
             raise ValueError(f"no handler for {path!r}")
+        if not isinstance(path, (str, bytes, re.Pattern)):
+            raise TypeError(f"ws_service_mapper: a path regex is a str or bytes regex, "
+                            f"given {type(path).__name__} {path!r}")
+        # A bytes regex (Racket's #rx#"...") matches the path's UTF-8 bytes.
         compiled.append((re.compile(path),
                          [(_protocols(protocols), handler) for protocols, handler in handlers]))
     return ServiceMapper(compiled)
