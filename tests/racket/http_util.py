@@ -52,7 +52,12 @@ def read_all(sock: socket.socket, limit: int = 1 << 20, timeout: float = 5) -> b
     deadline = time.monotonic() + timeout
     data = b""
     while len(data) < limit and time.monotonic() < deadline:
-        chunk = sock.recv(65536)
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            break
         if not chunk:
             break
         data += chunk
