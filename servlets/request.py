@@ -77,8 +77,14 @@ class _FormDataMultiPartParser(MultiPartParser):
 
     def parse(self, stream: IO[bytes], boundary: bytes, content_length: Optional[int]):
         limits = self.limits
-        decoder = MultipartDecoder(boundary, max_form_memory_size=self.max_form_memory_size,
-                                   max_parts=self.max_form_parts)
+        # werkzeug's decoder refuses to buffer more than its limit: one read, plus a
+        # part's headers waiting to be complete (the header limit), plus a boundary.
+        chunk_size = 16384
+        header_limit = limits.max_form_data_header_length
+        decoder = MultipartDecoder(
+            boundary, max_form_memory_size=None if header_limit is None else
+            chunk_size + header_limit + 2 * len(boundary) + 64,
+            max_parts=self.max_form_parts)
         fields: list = []
         files: list = []
         n_fields = n_files = 0
@@ -88,7 +94,7 @@ class _FormDataMultiPartParser(MultiPartParser):
         chunks: list = []
         container = None
         while True:
-            data = stream.read(self.buffer_size)
+            data = stream.read(chunk_size)
             decoder.receive_data(data or None)
             event = decoder.next_event()
             while not isinstance(event, (Epilogue, NeedData)):
