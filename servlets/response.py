@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
@@ -43,8 +44,7 @@ Headers = Union[Sequence[tuple[Text, Text]], Mapping[Text, Text], None]
 _REASONS = {**HTTP_STATUS_CODES, 413: "Payload Too Large", 414: "URI Too Long"}
 _DEFAULT_REASON = "OK"
 # RFC 9110 5.1: a field name is a token.
-_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789"
-                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TOKEN_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class Response(_WerkzeugResponse):
@@ -67,9 +67,14 @@ class Response(_WerkzeugResponse):
 
 # --- argument checks: each names the constructor and the argument at fault -------------
 
+_UNSENDABLE = re.compile(r"[\r\n\x00]|[^\x00-\xff]")  # CR, LF, NUL or not Latin-1
+
+
 def _text(value, who: str, what: str) -> str:
     """``value`` (str or bytes) as the str WSGI sends: bytes go on the wire unchanged."""
-    if type(value) is str or isinstance(value, str):
+    if type(value) is str and _UNSENDABLE.search(value) is None:
+        return value  # the common case, checked in one pass
+    if isinstance(value, str):
         text = str(value)
         try:
             text.encode("latin-1")
@@ -113,9 +118,11 @@ def _headers(headers, who: str) -> list:
     for item in items:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise TypeError(f"{who}: each header must be a (name, value) pair, given {item!r}")
-        name = _text(item[0], who, "header name")
-        if not name or not _TOKEN.issuperset(name):
-            raise ValueError(f"{who}: header name {item[0]!r} is not an HTTP token")
+        name = item[0]
+        if type(name) is not str or _TOKEN_NAME.fullmatch(name) is None:
+            name = _text(name, who, "header name")
+            if _TOKEN_NAME.fullmatch(name) is None:
+                raise ValueError(f"{who}: header name {item[0]!r} is not an HTTP token")
         checked.append((name, _text(item[1], who, f"value of header {name!r}")))
     return checked
 
@@ -146,18 +153,22 @@ def _make(body, code, message, seconds, mime_type, headers, who: str,
           cls=Response) -> Response:
     status = _status(code, message, who)
     pairs = _headers(headers, who)
-    if mime_type is not None:
+    if mime_type is not None and mime_type is not TEXT_HTML_MIME_TYPE \
+            and mime_type is not APPLICATION_JSON_MIME_TYPE:
         mime_type = _text(mime_type, who, "mime_type")
     # As Racket, a Content-Type among the headers wins over mime_type.
-    has_type = any(name.lower() == "content-type" for name, _ in pairs)
+    has_type = False
+    for name, _ in pairs:
+        if name.lower() == "content-type":
+            has_type = True
+    if seconds is _NOW:
+        pairs.append(("Last-Modified", _now_http_date()))
+    elif _seconds(seconds, who) is not None:
+        pairs.append(("Last-Modified", http_date(seconds)))
     response = cls(body, status=status, headers=pairs,
                    content_type=None if has_type else mime_type)
     if mime_type is None and not has_type:
         del response.headers["Content-Type"]  # werkzeug added its default
-    if seconds is _NOW:
-        response.headers["Last-Modified"] = _now_http_date()
-    elif _seconds(seconds, who) is not None:
-        response.last_modified = seconds
     return response
 
 
