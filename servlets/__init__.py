@@ -18,10 +18,11 @@ from .response import (
     temporarily_same_method,
 )
 from .servlet import dispatch_servlet
-from .xexpr import CData, xexpr_to_string
+from .xexpr import PI, CData, Comment, InvalidXexpr, xexpr_to_string
 
 __all__ = [
-    "APPLICATION_JSON_MIME_TYPE", "CData", "Request", "Response", "TEXT_HTML_MIME_TYPE",
+    "APPLICATION_JSON_MIME_TYPE", "CData", "Comment", "InvalidXexpr", "PI", "Request",
+    "Response", "TEXT_HTML_MIME_TYPE",
     "dispatch_servlet", "permanently", "redirect_to", "redirection_status", "response_empty",
     "response_full", "response_jsexpr", "response_output", "response_xexpr", "see_other",
     "temporarily", "temporarily_same_method", "xexpr_to_string",

@@ -166,8 +166,10 @@ def _write(x, out: list, raw: bool) -> None:
     elif isinstance(x, CData):
         out.append(x)
     elif isinstance(x, Comment):
-        if "--" in x or x.endswith("-"):
-            raise InvalidXexpr(f"a comment cannot hold '--' or end with '-': {x!r}", x)
+        # HTML: these would end the comment early (or never let it start)
+        if "-->" in x or "--!>" in x or x.startswith((">", "->")) or x.endswith("<!-"):
+            raise InvalidXexpr(f"a comment cannot hold '-->' or '--!>', start with '>' or "
+                               f"'->', or end with '<!-': {x!r}", x)
         out.append(f"<!--{x}-->")
     elif isinstance(x, str):
         _write(str(x), out, raw)

@@ -145,4 +145,4 @@ def test_cdata_comment_and_pi():
     page = ("p", CData("<![CDATA[x]]>"), Comment("c"), PI("t", "i"))
     assert xexpr_to_string(page) == "<p><![CDATA[x]]><!--c--><?t i?></p>"
     with pytest.raises(InvalidXexpr):
-        xexpr_to_string(Comment("a -- b"))
+        xexpr_to_string(Comment("a --> b"))
