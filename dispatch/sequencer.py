@@ -14,6 +14,10 @@ def make(*dispatchers: Dispatcher) -> Dispatcher:
     given again, from its start, to the next one.
     """
     chain = tuple(dispatchers)
+    for number, dispatcher in enumerate(chain, 1):
+        if not callable(dispatcher):
+            raise TypeError(f"sequencer.make: dispatcher {number} is not a dispatcher "
+                            f"(a callable taking conn and request): {dispatcher!r}")
 
     def sequencer(conn, request):
         for dispatcher in chain:

@@ -27,7 +27,6 @@ from typing import Callable, Optional
 import gevent
 import gevent.event
 import gevent.monkey
-from gevent.pool import Pool
 from gevent.server import StreamServer
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
@@ -59,7 +58,15 @@ _GONE = (ConnectionError, socket.timeout, TimeoutError, OSError)
 
 
 class _HeadTimeout(Exception):
-    """The request head did not arrive within ``request_read_timeout``."""
+    """The request head did not arrive in time."""
+
+
+#: what _next_request returns when the connection has been idle for _PARK_AFTER
+_PARK = object()
+# Seconds an idle keep-alive connection keeps its greenlet: a busy client's next request
+# comes sooner; after that the connection waits on a watcher alone, without a greenlet
+# and its stack (most of what an idle connection costs).
+_PARK_AFTER = 1.0
 
 
 class HTTPConnection:
@@ -70,9 +77,9 @@ class HTTPConnection:
     """
 
     __slots__ = ("server", "socket", "address", "reader", "greenlet", "in_request",
-                 "base", "message", "status", "headers", "head_sent", "keep_alive",
-                 "upgraded", "sent_continue", "_deadline", "_framing", "_remaining",
-                 "__weakref__")
+                 "message", "status", "headers", "head_sent", "keep_alive",
+                 "upgraded", "sent_continue", "_framing", "_remaining", "_idle_since",
+                 "_watchers", "_timer", "__weakref__")
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -82,29 +89,36 @@ class HTTPConnection:
         self.reader = RequestReader(limits.max_request_line_length, limits.max_request_headers,
                                     limits.max_request_header_length,
                                     limits.max_request_body_length)
+        #: the greenlet serving this connection; None while it is parked
         self.greenlet = gevent.getcurrent()
         #: whether a request is being answered (else a graceful stop may close at once)
         self.in_request = False
-        self.base = server.base_environ(sock, address, self)
         self.message: Optional[Message] = None
         self.upgraded = False
-        self._deadline = (gevent.Timeout(limits.request_read_timeout, _HeadTimeout)
-                          if limits.request_read_timeout is not None else None)
-
-    # -- the connection's loop ------------------------------------------------------
-    def run(self) -> None:
-        sock = self.socket
+        self._watchers: Optional[tuple] = None
+        self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass  # a Unix socket
-        sock.settimeout(self.server.safety_limits.response_send_timeout)
+        sock.settimeout(limits.response_send_timeout)
+
+    # -- the connection's loop ------------------------------------------------------
+    def run(self) -> None:
+        """Serve requests until the connection ends or parks."""
         served = 0
+        parked = False
+        self._idle_since = time.monotonic()
         try:
             while True:
                 message = self._next_request()
                 if message is None:
                     return
+                if message is _PARK:
+                    parked = self._park()
+                    if parked:
+                        return
+                    continue
                 if isinstance(message, ProtocolError):
                     self._refuse(message)
                     return
@@ -116,43 +130,106 @@ class HTTPConnection:
                     gevent.sleep(0)
                 if not self._serve(message) or self.upgraded:
                     return
+                self._idle_since = time.monotonic()
         except _GONE:
             pass
         finally:
-            self.in_request = False
-            try:
-                sock.close()
-            except OSError:
-                pass
+            if not parked:
+                self.close()
+
+    def close(self) -> None:
+        """End the connection (a parked one too)."""
+        self.in_request = False
+        self.greenlet = None
+        self._unwatch()
+        try:
+            self.socket.close()
+        except OSError:
+            pass
+        self.server.connection_closed(self)
 
     def _next_request(self):
-        """The next request, a :class:`ProtocolError`, or ``None`` at the end."""
+        """The next request, a :class:`ProtocolError`, ``_PARK``, or ``None`` at the end."""
         reader = self.reader
         queue = reader.queue
         if queue:
             return queue.popleft()
         if reader.dead:
             return None
-        deadline = self._deadline
-        if deadline is not None:
-            deadline.start()
-        try:
-            while not queue:
-                data = self.socket.recv(_RECV_SIZE)
-                if data:
-                    reader.feed(data)
-                else:
-                    reader.feed_eof()
-                    if reader.dead and not queue:
-                        return None
-        except _HeadTimeout:
-            if reader.in_head:
-                return ProtocolError(408, "the request head did not arrive in time")
-            return None  # an idle keep-alive connection: closed without a word
-        finally:
-            if deadline is not None:
-                deadline.cancel()
-        return queue.popleft()
+        limit = self.server.safety_limits.request_read_timeout
+        while True:
+            waited = time.monotonic() - self._idle_since
+            if limit is not None and waited >= limit:
+                if reader.in_head:
+                    return ProtocolError(408, "the request head did not arrive in time")
+                return None  # an idle keep-alive connection: closed without a word
+            seconds = None if limit is None else limit - waited
+            if not reader.in_head and self.server.park_after is not None and \
+                    (seconds is None or seconds > self.server.park_after):
+                seconds, park = self.server.park_after, True
+            else:
+                park = False
+            if park:
+                # The common wait, with the same length each time: one timer, reused.
+                timer = self._timer
+                if timer is None:
+                    timer = self._timer = gevent.Timeout(seconds, _HeadTimeout)
+            else:
+                timer = gevent.Timeout(seconds, _HeadTimeout)
+            if seconds is not None:
+                timer.start()
+            try:
+                while not queue:
+                    data = self.socket.recv(_RECV_SIZE)
+                    if data:
+                        reader.feed(data)
+                    else:
+                        reader.feed_eof()
+                        if reader.dead and not queue:
+                            return None
+                return queue.popleft()
+            except _HeadTimeout:
+                if park and not reader.in_head:
+                    return _PARK
+            finally:
+                timer.cancel()
+
+    # -- parking: an idle keep-alive connection without a greenlet ----------------------
+    def _park(self) -> bool:
+        """Wait for the next request on a watcher rather than in a greenlet; False where
+        the socket cannot be watched that way (TLS with buffered bytes)."""
+        pending = getattr(self.socket, "pending", None)
+        if pending is not None and pending():
+            return False
+        limit = self.server.safety_limits.request_read_timeout
+        loop = gevent.get_hub().loop
+        readable = loop.io(self.socket.fileno(), 1)
+        readable.start(self._wake)
+        expiry = None
+        if limit is not None:
+            expiry = loop.timer(max(0.0, limit - (time.monotonic() - self._idle_since)))
+            expiry.start(self._expire)
+        self._watchers = (readable, expiry)
+        self.greenlet = None
+        if self._timer is not None:
+            self._timer.close()
+            self._timer = None
+        return True
+
+    def _unwatch(self) -> None:
+        if self._watchers is not None:
+            for watcher in self._watchers:
+                if watcher is not None:
+                    watcher.stop()
+                    watcher.close()
+            self._watchers = None
+
+    def _wake(self) -> None:  # in the hub: no blocking here
+        self._unwatch()
+        self.greenlet = gevent.spawn(self.run)
+
+    def _expire(self) -> None:  # in the hub
+        self.close()
 
     def _refuse(self, error: ProtocolError) -> None:
         """Answer a request that cannot be served, then close: nothing after a framing
@@ -163,11 +240,17 @@ class HTTPConnection:
                               len(body), False, False, writer.http_date())
         try:
             self.socket.sendall(data + body)
-            # Close without a reset: a socket closed with unread input sends RST, and the
-            # client may lose the answer.
+        except _GONE:
+            return
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close without a reset: a socket closed with unread input sends RST, and the
+        client may lose the answer it has not read yet.  Bounded: 16 reads, 1 s each."""
+        try:
             self.socket.shutdown(socket.SHUT_WR)
             self.socket.settimeout(1.0)
-            for _ in range(16):  # bounded: what is left of the request, then EOF
+            for _ in range(16):
                 if not self.socket.recv(_RECV_SIZE):
                     break
         except _GONE:
@@ -182,7 +265,12 @@ class HTTPConnection:
         self.head_sent = False
         self.sent_continue = False
         self.keep_alive = message.keep_alive
-        environ = environ_for(message, self.base)
+        environ = environ_for(message, self.server.environ)
+        environ[HANDLER_KEY] = self
+        address = self.address
+        if type(address) is tuple:
+            environ["REMOTE_ADDR"] = address[0]
+            environ["REMOTE_PORT"] = str(address[1])
         environ["wsgi.input"] = (Input(self, message) if message.body or not message.complete
                                  else _EMPTY_INPUT)
         server = self.server
@@ -209,9 +297,16 @@ class HTTPConnection:
             self.message = None
         if server.access_log is not None:
             server.access_log(environ, self.status, length, time.monotonic() - started)
-        if self.upgraded or not self.keep_alive:
+        if self.upgraded:
             return False
-        return self._finish_body(message)
+        if not self.keep_alive:
+            if not message.complete or message.error is not None:
+                self._linger()  # the client may still be sending the body
+            return False
+        if self._finish_body(message):
+            return True
+        self._linger()
+        return False
 
     def _finish_body(self, message: Message) -> bool:
         """Read what the application left of the body, so that the next request starts
@@ -554,29 +649,27 @@ class DispatchServer(StreamServer):
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.connections: set = set()  # open connections (HTTPConnection)
-        self._environ = dict(environ or {})
-        if spawn is None:
-            spawn = Pool(safety_limits.max_concurrent)
+        #: seconds before an idle keep-alive connection gives up its greenlet (None: never)
+        self.park_after = _PARK_AFTER
         if isinstance(listener, tuple):
             ssl_args.setdefault("backlog", safety_limits.max_waiting)
-        super().__init__(listener, self._handle_connection, spawn=spawn, **ssl_args)
-
-    def base_environ(self, sock, address, conn: HTTPConnection) -> dict:
-        """The environ entries every request of a connection shares."""
-        environ = {
+        super().__init__(listener, self._handle_connection, spawn=spawn or "default", **ssl_args)
+        #: the environ entries every request shares
+        self.environ = {
             "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
             "wsgi.url_scheme": "https" if self.ssl_enabled else "http",
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
             "wsgi.input_terminated": True, "SCRIPT_NAME": "",
-            "SERVER_SOFTWARE": "gevent-dispatch",
-            "SERVER_NAME": self.server_host, "SERVER_PORT": str(self.server_port),
+            "SERVER_SOFTWARE": "gevent-dispatch", "SERVER_NAME": "", "SERVER_PORT": "",
             "REMOTE_ADDR": "", "REMOTE_PORT": "",
-            HANDLER_KEY: conn, MAX_BODY_KEY: self.safety_limits.max_request_body_length,
+            MAX_BODY_KEY: self.safety_limits.max_request_body_length,
         }
-        environ.update(self._environ)
-        if isinstance(address, tuple) and len(address) >= 2:
-            environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = address[0], str(address[1])
-        return environ
+        self.environ.update(environ or {})
+
+    def start(self) -> None:
+        super().start()
+        self.environ["SERVER_NAME"] = self.server_host
+        self.environ["SERVER_PORT"] = str(self.server_port)
 
     @property
     def server_port(self) -> int:
@@ -597,10 +690,17 @@ class DispatchServer(StreamServer):
     def _handle_connection(self, sock, address) -> None:
         conn = HTTPConnection(self, sock, address)
         self.connections.add(conn)
-        try:
-            conn.run()
-        finally:
-            self.connections.discard(conn)
+        if len(self.connections) >= self.safety_limits.max_concurrent:
+            # max_concurrent connections are served; the next ones wait in the listen
+            # backlog (max_waiting), as in Racket's server, until one closes.
+            self.stop_accepting()
+        conn.run()
+
+    def connection_closed(self, conn: HTTPConnection) -> None:
+        self.connections.discard(conn)
+        if (not self.closed and self.started
+                and len(self.connections) < self.safety_limits.max_concurrent):
+            self.start_accepting()  # a no-op while accepting
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` at a graceful stop; returns the procedure that cancels it."""
@@ -630,11 +730,19 @@ class DispatchServer(StreamServer):
         while self.connections and time.monotonic() < deadline:
             for conn in list(self.connections):
                 if not conn.in_request:
-                    conn.greenlet.kill(block=False)
+                    _end(conn)
             gevent.sleep(0.01)
         for conn in list(self.connections):
-            conn.greenlet.kill(block=False)
+            _end(conn)
         super().stop(timeout=0)
+
+
+def _end(conn: HTTPConnection) -> None:
+    """End a connection at a stop: a parked one at once, others through their greenlet."""
+    if conn.greenlet is None:
+        conn.close()
+    else:
+        conn.greenlet.kill(block=False)
 
 
 class Stopper:

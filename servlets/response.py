@@ -24,6 +24,7 @@ from werkzeug.http import HTTP_STATUS_CODES, http_date
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
+from .cookies import Cookie, cookie_to_header
 from .xexpr import Xexpr, xexpr_to_string
 
 __all__ = [
@@ -149,10 +150,26 @@ def _now_http_date() -> str:
 _NOW = object()  # seconds=None in the constructors that default to now, as Racket's
 
 
+def _cookies(cookies, who: str) -> list:
+    if isinstance(cookies, (str, bytes, Cookie)):
+        raise TypeError(f"{who}: cookies must be a list of cookies (make_cookie(...)), "
+                        f"given {cookies!r}")
+    checked = []
+    for cookie in cookies:
+        if not isinstance(cookie, Cookie):
+            raise TypeError(f"{who}: cookies must be made by make_cookie, given "
+                            f"{type(cookie).__name__} {cookie!r}")
+        checked.append(cookie_to_header(cookie))
+    return checked
+
+
 def _make(body, code, message, seconds, mime_type, headers, who: str,
-          cls=Response) -> Response:
+          cls=Response, cookies: Iterable[Cookie] = ()) -> Response:
     status = _status(code, message, who)
     pairs = _headers(headers, who)
+    if cookies:
+        # Racket's #:cookies: one Set-Cookie header each, after the headers
+        pairs += _cookies(cookies, who)
     if mime_type is not None and mime_type is not TEXT_HTML_MIME_TYPE \
             and mime_type is not APPLICATION_JSON_MIME_TYPE:
         mime_type = _text(mime_type, who, "mime_type")
@@ -174,7 +191,7 @@ def _make(body, code, message, seconds, mime_type, headers, who: str,
 
 def response_full(code: int, message: Optional[Text], seconds: Optional[float],
                   mime_type: Optional[Text], headers: Headers,
-                  body: Iterable[bytes]) -> Response:
+                  body: Iterable[bytes], *, cookies: Iterable[Cookie] = ()) -> Response:
     """A response with every part given.  Racket: ``response/full``.
 
     ``seconds=None`` sends no ``Last-Modified`` and ``mime_type=None`` no
@@ -189,7 +206,7 @@ def response_full(code: int, message: Optional[Text], seconds: Optional[float],
             if not isinstance(chunk, (bytes, bytearray, str)):
                 raise TypeError(f"{who}: body must hold bytes, given "
                                 f"{type(chunk).__name__} {chunk!r}")
-    return _make(body, code, message, seconds, mime_type, headers, who)
+    return _make(body, code, message, seconds, mime_type, headers, who, cookies=cookies)
 
 
 class _WriterOutput:
@@ -236,7 +253,7 @@ class OutputResponse(Response):
 def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
                     message: Optional[Text] = None, seconds: Optional[float] = None,
                     mime_type: Optional[Text] = TEXT_HTML_MIME_TYPE,
-                    headers: Headers = None) -> Response:
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
     """A response streamed by ``writer(out)``, which writes bytes or text to ``out``.
     Racket: ``response/output``.  The headers are sent before ``writer`` runs;
     ``seconds`` defaults to now."""
@@ -244,7 +261,7 @@ def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
         raise TypeError(f"response_output: writer must be a procedure taking the output, "
                         f"given {type(writer).__name__} {writer!r}")
     response = _make(None, code, message, _NOW if seconds is None else seconds, mime_type,
-                     headers, "response_output", cls=OutputResponse)
+                     headers, "response_output", cls=OutputResponse, cookies=cookies)
     response.writer = writer
     return response
 
@@ -252,7 +269,8 @@ def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
 def response_xexpr(xexpr: Xexpr, code: int = 200, message: Optional[Text] = None,
                    seconds: Optional[float] = None,
                    mime_type: Optional[Text] = TEXT_HTML_MIME_TYPE,
-                   headers: Headers = None, preamble: Union[bytes, str] = b"") -> Response:
+                   headers: Headers = None, preamble: Union[bytes, str] = b"",
+                   cookies: Iterable[Cookie] = ()) -> Response:
     """An HTML page rendered from an x-expression.  Racket: ``response/xexpr``.
     ``seconds`` defaults to now, as Racket's."""
     if isinstance(preamble, str):
@@ -261,13 +279,13 @@ def response_xexpr(xexpr: Xexpr, code: int = 200, message: Optional[Text] = None
         raise TypeError(f"response_xexpr: preamble must be bytes or str, given {preamble!r}")
     body = bytes(preamble) + xexpr_to_string(xexpr).encode("utf-8")
     return _make(body, code, message, _NOW if seconds is None else seconds, mime_type,
-                 headers, "response_xexpr")
+                 headers, "response_xexpr", cookies=cookies)
 
 
 def response_jsexpr(jsexpr: Any, code: int = 200, message: Optional[Text] = None,
                     seconds: Optional[float] = None,
                     mime_type: Optional[Text] = APPLICATION_JSON_MIME_TYPE,
-                    headers: Headers = None) -> Response:
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
     """A JSON document.  Racket: ``response/jsexpr``.  ``seconds`` defaults to now.
 
     What JSON cannot carry (a set, bytes, NaN, a dict with non-str keys) raises at the
@@ -278,14 +296,15 @@ def response_jsexpr(jsexpr: Any, code: int = 200, message: Optional[Text] = None
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"response_jsexpr: not a JSON value: {exc}") from None
     return _make(text.encode("utf-8"), code, message, _NOW if seconds is None else seconds,
-                 mime_type, headers, "response_jsexpr")
+                 mime_type, headers, "response_jsexpr", cookies=cookies)
 
 
 def response_empty(code: int = 204, message: Optional[Text] = None,
-                   seconds: Optional[float] = None, headers: Headers = None) -> Response:
+                   seconds: Optional[float] = None, headers: Headers = None,
+                   cookies: Iterable[Cookie] = ()) -> Response:
     """A response with no body.  Racket: ``response/empty``; ``seconds`` defaults to now."""
     return _make([], code, message, _NOW if seconds is None else seconds, None, headers,
-                 "response_empty")
+                 "response_empty", cookies=cookies)
 
 
 #: Racket's redirection statuses: ``permanently`` (301), ``temporarily`` (302),
@@ -299,7 +318,8 @@ def redirection_status(x: object) -> bool:
     return type(x) is int and x in _REDIRECTIONS
 
 
-def redirect_to(uri: str, perm_temp: int = temporarily, headers: Headers = None) -> Response:
+def redirect_to(uri: str, perm_temp: int = temporarily, headers: Headers = None,
+                cookies: Iterable[Cookie] = ()) -> Response:
     """Redirect to ``uri``.  Racket: ``redirect-to`` (``temporarily``, 302, by default).
 
     ``uri`` must be a non-empty string; ``perm_temp`` one of :data:`permanently`,
@@ -317,4 +337,4 @@ def redirect_to(uri: str, perm_temp: int = temporarily, headers: Headers = None)
                          f"given {perm_temp!r}")
     # Location first, then the given headers, as Racket lists them.
     pairs = [("Location", iri_to_uri(uri))] + _headers(headers, who)
-    return _make([], perm_temp, None, _NOW, None, pairs, who)
+    return _make([], perm_temp, None, _NOW, None, pairs, who, cookies=cookies)

@@ -114,6 +114,8 @@ class RequestReader:
             return
         if self._message is None:
             self._between = data[:64]
+        elif self._in_head and not self._url_parts and len(self._between) < 64:
+            self._between += data[:64]  # still in the method
         if self._in_head or self._message is None:
             self._head_bytes += len(data)
         try:
@@ -253,7 +255,7 @@ class RequestReader:
 
     def _bad_method(self) -> ProtocolError:
         method = self._between.lstrip(b"\r\n").split(b" ", 1)[0]
-        if is_token(method) and b" " in self._between:
+        if is_token(method):  # llhttp knows only the registered methods
             return ProtocolError(501, "method not implemented")
         return ProtocolError(400, "a method must be a token")
 
@@ -285,7 +287,11 @@ def _check_head(message: Message) -> Optional[ProtocolError]:
                 # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
                 # framing.
                 return ProtocolError(400, "Transfer-Encoding in an HTTP/1.0 request")
-            if value.strip(b" \t").lower() != b"chunked":
+            codings = [coding.strip(b" \t").lower() for coding in value.split(b",")]
+            if codings[-1] != b"chunked":
+                # RFC 9112 6.3: the body's length cannot be known.
+                return ProtocolError(400, "chunked must be the last transfer coding")
+            if len(codings) > 1:
                 return ProtocolError(501, "only the chunked transfer coding is supported")
             message.chunked = True
         elif lower == b"expect":
