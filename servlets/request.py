@@ -227,19 +227,24 @@ class Request(_WerkzeugRequest):
         return self.url
 
     @property
+    def query_bindings(self) -> list:
+        """The query string's ``(name, value)`` pairs as Racket's ``url-query`` gives
+        bindings: a key without ``=`` (``?a&b=1``) is left out; ``?a=`` binds ``""``."""
+        query = self.environ.get("QUERY_STRING", "")
+        if not query:
+            return []
+        # The query string is latin-1 per WSGI; its bytes are UTF-8 percent-encoded.
+        pieces = "&".join(p for p in query.split("&") if "=" in p)
+        return parse_qsl(pieces.encode("latin-1").decode("utf-8", "replace"),
+                         keep_blank_values=True, errors="replace")
+
+    @property
     def bindings(self) -> MultiDict:
         """Query-string and form bindings together, query first.  As Racket's, a query
         key without ``=`` (``?a&b=1``) is not a binding."""
         cached = self.__dict__.get("_bindings")
         if cached is None:
-            query = self.environ.get("QUERY_STRING", "")
-            if query:
-                # The query string is latin-1 per WSGI; its bytes are UTF-8 percent-encoded.
-                pieces = "&".join(p for p in query.split("&") if "=" in p)
-                pairs = parse_qsl(pieces.encode("latin-1").decode("utf-8", "replace"),
-                                  keep_blank_values=True, errors="replace")
-            else:
-                pairs = []
+            pairs = self.query_bindings
             form = self.form
             if form:
                 pairs.extend(form.items(multi=True))

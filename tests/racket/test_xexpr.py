@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.http import http_date
 
-from servlets import CData, response_xexpr, xexpr_to_string
+from servlets import CData, make_cookie, response_xexpr, xexpr_to_string
 from servlets.xexpr import PI, Comment, InvalidXexpr
 
 try:
@@ -85,8 +85,17 @@ def test_headers():
                b"<a href=\"#\">link</a>")
 
 
-# (response/xexpr ... #:cookies (list (make-cookie "head" "value"))): cookies= is built
-# in servlets/cookies.py by another change; this case is ported there.
+# (response/xexpr '(a ([href "#"]) "link") #:cookies (list (make-cookie "head" "value")))
+def test_cookies():
+    assert write_response(response_xexpr(("a", [("href", "#")], "link"),
+                                         cookies=[make_cookie("head", "value")])) == \
+        racket_expected(HEAD + b"Content-Type: text/html; charset=utf-8\r\n"
+                               b"Set-Cookie: head=value\r\n\r\n<a href=\"#\">link</a>")
+
+
+def test_cookies_are_checked_at_the_call():
+    with pytest.raises(TypeError, match="make_cookie"):
+        response_xexpr(("p",), cookies=["head=value"])
 
 
 # (response/xexpr '(a ([href "#"]) "link") #:preamble #"<<!something XMLy>>")
