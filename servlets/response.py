@@ -14,6 +14,7 @@ CR, LF or NUL; header names are HTTP tokens.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import re
@@ -128,11 +129,13 @@ def _headers(headers, who: str) -> list:
     return checked
 
 
-def _seconds(seconds, who: str) -> Optional[float]:
-    if seconds is None:
-        return None
-    if type(seconds) is bool or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-        raise TypeError(f"{who}: seconds must be a POSIX time (int or float), given {seconds!r}")
+def _seconds(seconds, who: str):
+    if seconds is None or isinstance(seconds, (datetime.datetime, datetime.date)):
+        return seconds
+    if type(seconds) is bool or not isinstance(seconds, (int, float)) \
+            or not math.isfinite(seconds):
+        raise TypeError(f"{who}: seconds must be a POSIX time (int or float) or a datetime, "
+                        f"given {seconds!r}")
     return seconds
 
 
