@@ -2,35 +2,19 @@
 from __future__ import annotations
 
 import logging
-import re
 import reprlib
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 from dispatch.connection import WSGIApp
 from dispatch.core import Dispatcher, next_dispatcher
+from dispatch.filter import Regex, path_searcher
 
 from .request import Request
 from .response import response_full
 
-__all__ = ["dispatch_servlet", "path_searcher"]
+__all__ = ["dispatch_servlet"]
 
 log = logging.getLogger("dispatch")
-
-Regexp = Union[str, bytes, "re.Pattern"]
-
-
-def path_searcher(regexp: Regexp, who: str) -> Callable[[str], object]:
-    """``search(path)`` for a str or bytes regex (Racket's ``#rx"..."`` and ``#rx#"..."``):
-    a bytes regex is searched in the path's UTF-8 bytes, as Racket matches a byte regexp
-    against a string."""
-    if not isinstance(regexp, (str, bytes, re.Pattern)):
-        raise TypeError(f"{who}: regexp must be a str or bytes regex, given "
-                        f"{type(regexp).__name__} {regexp!r}")
-    pattern = re.compile(regexp)
-    if isinstance(pattern.pattern, bytes):
-        search_bytes = pattern.search
-        return lambda path: search_bytes(path.encode("utf-8", "surrogateescape"))
-    return pattern.search
 
 
 def _name(start: Callable) -> str:
@@ -51,7 +35,7 @@ def _server_error() -> WSGIApp:
 
 
 def dispatch_servlet(start: Callable[[Request], WSGIApp],
-                     regexp: Optional[Regexp] = None) -> Dispatcher:
+                     regexp: Optional[Regex] = None) -> Dispatcher:
     """A dispatcher that answers with ``start(request)``.
 
     With ``regexp`` (str or bytes) it applies only to URL paths in which ``regexp`` is
@@ -63,7 +47,7 @@ def dispatch_servlet(start: Callable[[Request], WSGIApp],
     if not callable(start):
         raise TypeError(f"dispatch_servlet: start must be a procedure taking the request, "
                         f"given {type(start).__name__} {start!r}")
-    search = path_searcher(regexp, "dispatch_servlet") if regexp is not None else None
+    search = path_searcher(regexp, "dispatch_servlet: regexp") if regexp is not None else None
 
     def servlet(conn, request):
         if search is not None and search(request.path) is None:

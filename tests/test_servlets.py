@@ -235,9 +235,14 @@ def test_bytes_regexes_in_ws_service_mapper():
     def handler(c):
         return None
 
-    mapper = ws_service_mapper((rb"^/ws_t.st", ([None], handler)))
+    mapper = ws_service_mapper((rb"^/ws_t.st", ([None], handler)),
+                               (rb"^/chat/(?P<room>[^/]+)", ([None], handler)))
     assert mapper("/ws_test", []) == (None, handler)
     assert mapper("/other", []) is None
+    # named groups of a bytes regex reach the handler as str, as a str regex's do
+    assert mapper.match("/chat/caf\u00e9", []) == (None, handler, {"room": "caf\u00e9"})
+    with pytest.raises(TypeError, match="bytes regex"):
+        ws_service_mapper((5, ([None], handler)))
 
 
 def test_bindings_omit_a_key_without_a_value_and_keep_double_slashes(served):
