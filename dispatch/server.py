@@ -22,7 +22,7 @@ import sys
 import time
 import warnings
 from collections import deque
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import gevent
 import gevent.event
@@ -296,7 +296,8 @@ class HTTPConnection:
             self.in_request = False
             self.message = None
         if server.access_log is not None:
-            server.access_log(environ, self.status, length, time.monotonic() - started)
+            code = int(self.status[:3]) if self.status else None
+            server.access_log(environ, code, length, time.monotonic() - started)
         if self.upgraded:
             return False
         if not self.keep_alive:
@@ -641,11 +642,15 @@ class DispatchServer(StreamServer):
     def __init__(self, listener, application: WSGIApp, *,
                  safety_limits: SafetyLimits = SafetyLimits(),
                  environ: Optional[dict] = None,
-                 access_log: Optional[Callable] = None, spawn=None, **ssl_args) -> None:
+                 access_log: Union[bool, Callable, None] = None, spawn=None,
+                 **ssl_args) -> None:
         # Set before gevent's __init__, which may call close() (see gunicorn.Server).
         self.safety_limits = safety_limits
         self.application = application
-        self.access_log = access_log
+        if access_log is True:
+            from .access_log import log_access as access_log
+        #: called once a request is answered: (environ, status code, body bytes, seconds)
+        self.access_log = access_log or None
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.connections: set = set()  # open connections (HTTPConnection)
@@ -806,8 +811,9 @@ def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
     ``port=0`` takes a free port, which ``stopper.port`` tells.  ``reuse_port=True``
     lets several processes serve the same port.  ``safety_limits``:
     see :mod:`dispatch.safety_limits`.  ``server_options``: ``ssl_context=`` (or
-    ``certfile=``/``keyfile=``) serves https and wss on the same port; ``access_log=``
-    a callable ``(environ, status, length, seconds)`` called once per request.
+    ``certfile=``/``keyfile=``) serves https and wss on the same port; ``access_log=True``
+    logs each request to the ``dispatch.access`` logger (see :mod:`dispatch.access_log`),
+    or a callable ``(environ, status_code, body_length, seconds)`` is called instead.
     """
     warn_if_not_monkey_patched("serve()")
     server_options.pop("log", None)  # pywsgi's access log: see access_log

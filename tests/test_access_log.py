@@ -184,3 +184,18 @@ def test_the_dispatcher_wrapper_logs_failures_not_declines(caplog):
     assert codes == [403, 500, 200]
     # Each request logged once, by the wrapper whose dispatcher answered it.
     assert [r.status for r in access_records(caplog, 3)] == [403, 500, 200]
+
+
+def test_the_server_logs_each_request_when_asked(served, caplog):
+    import logging
+
+    import requests
+
+    from servlets import response_full
+
+    base = served(lambda conn, request: conn.respond(
+        response_full(201, None, None, "text/plain", [], [b"made"])), access_log=True)
+    with caplog.at_level(logging.INFO, logger="dispatch.access"):
+        assert requests.get(base + "/thing?x=1", timeout=5).status_code == 201
+    [record] = [r for r in caplog.records if r.name == "dispatch.access"]
+    assert '"GET /thing?x=1 HTTP/1.1" 201 4 ' in record.getMessage()

@@ -83,7 +83,8 @@ def test_malformed_cookie_fields_are_skipped_one_by_one(header, expected):
 
 def test_malformed_cookie_header_over_a_socket_is_never_a_500(served):
     base = served(dispatch_servlet(lambda req: response_jsexpr(len(request_cookies(req)))))
-    response = requests.get(base + "/", headers={"Cookie": "=; ;;\x7f=1; ok=1; \"=\""},
+    # (a DEL byte would be a malformed header, which the server answers 400 itself)
+    response = requests.get(base + "/", headers={"Cookie": "=; ;;a b=1; ok=1; \"=\""},
                             timeout=5)
     assert (response.status_code, response.json()) == (200, 1)
 
