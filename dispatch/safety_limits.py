@@ -16,6 +16,24 @@ response_send_timeout      60 s       a send that makes no progress for this lon
                                       drops the connection
 =========================  =========  ===============================================
 
+``multipart/form-data`` bodies (uploads) are bounded by their own limits, as Racket's,
+rather than by ``max_request_body_length``; a request over one gets ``413``:
+
+===============================  ===========  ==========================================
+limit                            default
+===============================  ===========  ==========================================
+max_form_data_fields             100          non-file parts
+max_form_data_field_length       8 KiB        bytes of one non-file part
+max_form_data_files              100          file parts (a ``filename`` is given)
+max_form_data_file_length        10 MiB       bytes of one file
+form_data_file_memory_threshold  1 MiB        a file larger than this is spooled to disk
+max_form_data_parts              fields +     all parts (by default the sum of the
+                                 files        two limits above)
+max_form_data_header_length      8 KiB        the header block of one part
+===============================  ===========  ==========================================
+
+``None`` lifts a length or count limit (Racket's ``+inf.0``).
+
 WebSockets lift the socket time-outs once upgraded (their idle time-out and pings take
 over); an SSE stream keeps the send time-out, so a client that stops reading is dropped.
 """
@@ -37,6 +55,20 @@ class SafetyLimits:
     max_request_header_length: int = 8192
     max_request_body_length: Optional[int] = 1024 * 1024
     response_send_timeout: Optional[float] = 60.0
+    max_form_data_fields: Optional[int] = 100
+    max_form_data_field_length: Optional[int] = 8 * 1024
+    max_form_data_files: Optional[int] = 100
+    max_form_data_file_length: Optional[int] = 10 * 1024 * 1024
+    form_data_file_memory_threshold: Optional[int] = 1024 * 1024
+    #: -1 (the default) stands for max_form_data_fields + max_form_data_files, as Racket's
+    max_form_data_parts: Optional[int] = -1
+    max_form_data_header_length: Optional[int] = 8 * 1024
+
+    def __post_init__(self) -> None:
+        if self.max_form_data_parts == -1:
+            fields, files = self.max_form_data_fields, self.max_form_data_files
+            parts = None if fields is None or files is None else fields + files
+            object.__setattr__(self, "max_form_data_parts", parts)
 
 
 def make_safety_limits(**limits) -> SafetyLimits:
