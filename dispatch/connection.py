@@ -26,6 +26,8 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 HANDLER_KEY = "gevent_dispatch.handler"
 #: environ key of the server's limit on bodies read whole (safety limits).
 MAX_BODY_KEY = "gevent_dispatch.max_body"
+#: environ key of the server's :class:`~dispatch.safety_limits.SafetyLimits`
+SAFETY_LIMITS_KEY = "gevent_dispatch.safety_limits"
 
 
 def _nothing() -> None:

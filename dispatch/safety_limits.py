@@ -5,13 +5,14 @@
 limit                      default    beyond it
 =========================  =========  ===============================================
 max_waiting                511        the listen backlog: the kernel refuses the rest
-max_concurrent             10,000     ``503`` with ``Retry-After``, then close
+max_concurrent             10,000     served at once; the next connections wait in
+                                      the listen backlog until one closes
 request_read_timeout       60 s       a request (line and headers) not read by then is
                                       cut: slow clients ("slowloris") are dropped
 max_request_line_length    8 KiB      ``414``
 max_request_headers        100        ``431``
 max_request_header_length  8 KiB      ``431``
-max_request_body_length    1 MiB      ``413`` for servlets that read the body whole
+max_request_body_length    1 MiB      ``413`` and close, never a truncated body
 response_send_timeout      60 s       a send that makes no progress for this long
                                       drops the connection
 =========================  =========  ===============================================
@@ -69,6 +70,26 @@ class SafetyLimits:
             fields, files = self.max_form_data_fields, self.max_form_data_files
             parts = None if fields is None or files is None else fields + files
             object.__setattr__(self, "max_form_data_parts", parts)
+
+
+    @property
+    def max_form_data_length(self) -> Optional[int]:
+        """The largest ``multipart/form-data`` body the form-data limits allow, with room
+        for each part's boundary and headers (``None``: unbounded)."""
+        parts = self.max_form_data_parts
+        if parts is None:
+            return None
+        return _sum(_mul(self.max_form_data_files, self.max_form_data_file_length),
+                    _mul(self.max_form_data_fields, self.max_form_data_field_length),
+                    _mul(parts, _sum(self.max_form_data_header_length, 256)))
+
+
+def _sum(*terms: Optional[int]) -> Optional[int]:
+    return None if any(t is None for t in terms) else sum(terms)  # type: ignore[arg-type]
+
+
+def _mul(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    return None if a is None or b is None else a * b
 
 
 def make_safety_limits(**limits) -> SafetyLimits:

@@ -30,7 +30,7 @@ import gevent.monkey
 from gevent.server import StreamServer
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from .connection import HANDLER_KEY, MAX_BODY_KEY, RawStream, WSGIApp
+from .connection import HANDLER_KEY, MAX_BODY_KEY, SAFETY_LIMITS_KEY, RawStream, WSGIApp
 from .core import Dispatcher
 from .detached import DetachedStream
 from .http11 import writer
@@ -89,7 +89,8 @@ class HTTPConnection:
         limits = server.safety_limits
         self.reader = RequestReader(limits.max_request_line_length, limits.max_request_headers,
                                     limits.max_request_header_length,
-                                    limits.max_request_body_length)
+                                    limits.max_request_body_length,
+                                    limits.max_form_data_length)
         #: the greenlet serving this connection; None while it is parked
         self.greenlet = gevent.getcurrent()
         #: whether a request is being answered (else a graceful stop may close at once)
@@ -700,6 +701,7 @@ class DispatchServer(StreamServer):
             "SERVER_SOFTWARE": "gevent-dispatch", "SERVER_NAME": "", "SERVER_PORT": "",
             "REMOTE_ADDR": "", "REMOTE_PORT": "",
             MAX_BODY_KEY: self.safety_limits.max_request_body_length,
+            SAFETY_LIMITS_KEY: self.safety_limits,
         }
         self.environ.update(environ or {})
 

@@ -157,9 +157,6 @@ class _FormDataParser(FormDataParser):
         return stream, form, files
 
 
-def _sum(*terms: Optional[int]) -> Optional[int]:
-    return None if any(t is None for t in terms) else sum(terms)  # type: ignore[arg-type]
-
 
 class Request(_WerkzeugRequest):
     """A werkzeug request with Racket's accessors."""
@@ -189,15 +186,7 @@ class Request(_WerkzeugRequest):
         ``413``: the server's ``max_request_body_length``, 1 MiB by default.  A
         ``multipart/form-data`` body is bounded by the form-data limits instead."""
         if self._is_multipart:
-            limits = self.safety_limits
-            parts = limits.max_form_data_parts
-            if parts is None:
-                return None
-            # what the per-part limits allow, with room for boundaries and headers
-            return _sum(
-                _mul(limits.max_form_data_files, limits.max_form_data_file_length),
-                _mul(limits.max_form_data_fields, limits.max_form_data_field_length),
-                _mul(parts, _sum(limits.max_form_data_header_length, 256)))
+            return self.safety_limits.max_form_data_length
         return self.environ.get("gevent_dispatch.max_body", MAX_BODY)
 
     @property
@@ -273,5 +262,3 @@ class Request(_WerkzeugRequest):
         return int(self.environ.get("SERVER_PORT") or 0)
 
 
-def _mul(a: Optional[int], b: Optional[int]) -> Optional[int]:
-    return None if a is None or b is None else a * b

@@ -46,7 +46,7 @@ class Message:
 
     __slots__ = ("method", "target", "version", "headers", "keep_alive", "upgrade",
                  "expect_continue", "content_length", "chunked", "body", "body_size",
-                 "complete", "error", "host")
+                 "complete", "error", "host", "max_body")
 
     def __init__(self) -> None:
         self.method = ""
@@ -68,6 +68,7 @@ class Message:
         #: set when the body turns out to be malformed or too large
         self.error: Optional[ProtocolError] = None
         self.host: Optional[bytes] = None
+        self.max_body: Optional[int] = None
 
 
 class RequestReader:
@@ -77,11 +78,14 @@ class RequestReader:
     """
 
     def __init__(self, max_line: int = 8192, max_headers: int = 100,
-                 max_header: int = 8192, max_body: Optional[int] = 1024 * 1024) -> None:
+                 max_header: int = 8192, max_body: Optional[int] = 1024 * 1024,
+                 max_form_body: Optional[int] = None) -> None:
         self.max_line = max_line
         self.max_headers = max_headers
         self.max_header = max_header
         self.max_body = max_body
+        # multipart/form-data (uploads) has limits of its own, as in Racket
+        self.max_form_body = max_body if max_form_body is None else max_form_body
         # A head larger than this cannot be within the limits: stop reading it.
         self.max_head = max_line + max_headers * (max_header + 4) + 4
         self.queue: deque[Union[Message, ProtocolError]] = deque()
@@ -219,10 +223,15 @@ class RequestReader:
             self._fail(ProtocolError(400, "a request target must be visible ASCII"))
             raise _Stop
         message.target = target
+        message.max_body = self.max_body
         error = _check_head(message)
-        if error is None and self.max_body is not None and \
-                message.content_length is not None and message.content_length > self.max_body:
-            error = ProtocolError(413, f"a body over {self.max_body} bytes")
+        if message.max_body is not None and message.max_body is self.max_body \
+                and self.max_form_body != self.max_body and _is_form_data(message):
+            message.max_body = self.max_form_body
+        limit = message.max_body
+        if error is None and limit is not None and \
+                message.content_length is not None and message.content_length > limit:
+            error = ProtocolError(413, f"a body over {limit} bytes")
         if error is not None:
             self._fail(error)
             raise _Stop
@@ -232,8 +241,8 @@ class RequestReader:
     def on_body(self, data: bytes) -> None:
         message = self._message
         message.body_size += len(data)
-        if self.max_body is not None and message.body_size > self.max_body:
-            message.error = ProtocolError(413, f"a body over {self.max_body} bytes")
+        if message.max_body is not None and message.body_size > message.max_body:
+            message.error = ProtocolError(413, f"a body over {message.max_body} bytes")
             self.dead = True
             raise _Stop
         message.body.append(data)
@@ -268,6 +277,13 @@ def _parser_error(reason: str) -> ProtocolError:
     if reason == "Invalid HTTP version":
         return ProtocolError(505, "HTTP version not supported")
     return ProtocolError(400, reason)
+
+
+def _is_form_data(message: Message) -> bool:
+    for name, value in message.headers:
+        if name.lower() == b"content-type":
+            return value[:19].lower() == b"multipart/form-data"
+    return False
 
 
 def _check_head(message: Message) -> Optional[ProtocolError]:
