@@ -28,7 +28,7 @@ import tempfile
 from typing import IO, TYPE_CHECKING, Optional
 from urllib.parse import parse_qsl
 
-from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.sansio.multipart import (
@@ -39,7 +39,9 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
     NeedData,
 )
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
+from werkzeug.wsgi import _get_server
 
 if TYPE_CHECKING:
     from dispatch.safety_limits import SafetyLimits
@@ -158,6 +160,11 @@ class _FormDataParser(FormDataParser):
 
 
 
+def _wsgi_decoding_dance(text: str) -> str:
+    """PEP 3333 strings are latin-1 bytes; URLs are UTF-8 (as werkzeug reads them)."""
+    return text.encode("latin-1").decode(errors="replace")
+
+
 class Request(_WerkzeugRequest):
     """A werkzeug request with Racket's accessors."""
 
@@ -165,11 +172,49 @@ class Request(_WerkzeugRequest):
 
     def __init__(self, environ: dict, populate_request: bool = True,
                  shallow: bool = False) -> None:
-        super().__init__(environ, populate_request, shallow)
-        raw = environ.get("PATH_INFO") or ""
+        # werkzeug's constructor computes eight attributes from the environ at once;
+        # most requests read two or three of them (a filter reads the path, a servlet
+        # the bindings): each is computed when first read (the cached properties below).
+        self.environ = environ
+        self.shallow = shallow
+        if populate_request and not shallow:
+            environ["werkzeug.request"] = self
+
+    @cached_property
+    def method(self) -> str:  # type: ignore[override]
+        return self.environ.get("REQUEST_METHOD", "GET").upper()
+
+    @cached_property
+    def scheme(self) -> str:  # type: ignore[override]
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @cached_property
+    def server(self):  # type: ignore[override]
+        return _get_server(self.environ)
+
+    @cached_property
+    def root_path(self) -> str:  # type: ignore[override]
+        return _wsgi_decoding_dance(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
+
+    @cached_property
+    def path(self) -> str:  # type: ignore[override]
+        raw = self.environ.get("PATH_INFO") or ""
         if raw.startswith("//"):
             # werkzeug strips leading slashes; Racket keeps the empty segments.
-            self.path = raw.encode("latin-1").decode("utf-8", "replace")
+            return raw.encode("latin-1").decode("utf-8", "replace")
+        return "/" + _wsgi_decoding_dance(raw).lstrip("/")
+
+    @cached_property
+    def query_string(self) -> bytes:  # type: ignore[override]
+        return self.environ.get("QUERY_STRING", "").encode("latin1")
+
+    @cached_property
+    def headers(self) -> EnvironHeaders:  # type: ignore[override]
+        return EnvironHeaders(self.environ)
+
+    @cached_property
+    def remote_addr(self) -> Optional[str]:  # type: ignore[override]
+        return self.environ.get("REMOTE_ADDR")
 
     @property
     def safety_limits(self) -> SafetyLimits:

@@ -21,6 +21,7 @@ import re
 import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
+from werkzeug.datastructures import Headers as _Headers
 from werkzeug.http import HTTP_STATUS_CODES, http_date
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as _WerkzeugResponse
@@ -60,10 +61,10 @@ class Response(_WerkzeugResponse):
         # already set needs none of it.
         body = self.response
         if (type(body) is list and len(body) == 1 and type(body[0]) is bytes
-                and 200 <= self.status_code < 300 and self.status_code != 204
-                and "Content-Length" in self.headers and not self.direct_passthrough):
-            start_response(self.status, self.headers.to_wsgi_list())
-            return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
+                and 200 <= self._status_code < 300 and self._status_code != 204
+                and not self.direct_passthrough and "Content-Length" in self.headers):
+            start_response(self._status, self.headers.to_wsgi_list())
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else body
         return super().__call__(environ, start_response)
 
 
@@ -185,10 +186,31 @@ def _make(body, code, message, seconds, mime_type, headers, who: str,
         pairs.append(("Last-Modified", _now_http_date()))
     elif _seconds(seconds, who) is not None:
         pairs.append(("Last-Modified", http_date(seconds)))
-    response = cls(body, status=status, headers=pairs,
-                   content_type=None if has_type else mime_type)
-    if mime_type is None and not has_type:
-        del response.headers["Content-Type"]  # werkzeug added its default
+    if mime_type is not None and not has_type:
+        pairs.append(("Content-Type", mime_type))
+    return _response(cls, status, code, pairs, body)
+
+
+def _response(cls, status: str, code: int, pairs: list, body) -> Response:
+    """A werkzeug Response built from checked parts.  werkzeug's own constructor
+    re-validates the headers, parses the status back and guesses a charset: most of what
+    a small page costs, for arguments already checked above."""
+    response = cls.__new__(cls)
+    headers = _Headers()
+    headers._list = pairs  # pairs of str, checked by _headers
+    response.headers = headers
+    response._status = status
+    response._status_code = code
+    response.direct_passthrough = False
+    response._on_close = []
+    if body is None:
+        response.response = []
+    elif type(body) is bytes:
+        response.response = [body]
+        if code >= 200 and code != 204 and code != 304:
+            pairs.append(("Content-Length", str(len(body))))
+    else:
+        response.response = body
     return response
 
 

@@ -122,43 +122,85 @@ def _valid_char(n: int) -> bool:
 
 def _write_attributes(node, attributes, out: list) -> None:
     pairs = attributes.items() if type(attributes) is dict else attributes
-    seen = set()
+    seen = None
     for pair in pairs:
         if len(pair) != 2:
             raise InvalidXexpr(f"an attribute is a (name, value) pair, given {pair!r}", node)
         name, value = pair
-        _check_name(name, node, "attribute name")
-        if type(value) is not str and not isinstance(value, str):
-            raise InvalidXexpr(f"attribute {name!r} must have a str value, given "
-                               f"{type(value).__name__} {value!r}", node)
-        if name in seen:
+        if type(name) is not str or name not in _checked_names:
+            _check_name(name, node, "attribute name")
+        if type(value) is not str:
+            if not isinstance(value, str):
+                raise InvalidXexpr(f"attribute {name!r} must have a str value, given "
+                                   f"{type(value).__name__} {value!r}", node)
+            value = str(value)
+        if seen is None:
+            seen = name
+        elif type(seen) is str:
+            if name == seen:
+                raise InvalidXexpr(f"attribute {name!r} is given twice", node)
+            seen = {seen, name}
+        elif name in seen:
             raise InvalidXexpr(f"attribute {name!r} is given twice", node)
-        seen.add(name)
-        out.append(f' {name}="{_escape_attribute(value)}"')
+        else:
+            seen.add(name)
+        if "&" in value or "<" in value or ">" in value or '"' in value:
+            value = _escape_attribute(value)
+        out.append(f' {name}="{value}"')
 
 
 def _write(x, out: list, raw: bool) -> None:
+    # The hot path of every page: the common nodes (str, element) first, with as few
+    # calls per node as the checks allow.
     kind = type(x)
     if kind is str:
-        out.append((x.replace("</", "<\\/") if "</" in x else x) if raw else _escape_text(x))
+        if raw:
+            out.append(x.replace("</", "<\\/") if "</" in x else x)
+        elif "&" in x or "<" in x or ">" in x:
+            out.append(_escape_text(x))
+        else:
+            out.append(x)
     elif kind is tuple or kind is list:
         if not x:
             raise InvalidXexpr("an element needs a tag, given an empty "
                                f"{kind.__name__} {x!r}", x)
-        tag = _check_name(x[0], x, "tag")
-        out.append("<" + tag)
-        start = 1
+        tag = x[0]
+        if type(tag) is not str or tag not in _checked_names:
+            _check_name(tag, x, "tag")
+        size = len(x)
         try:
-            if len(x) > 1 and _is_attributes(x[1]):
-                _write_attributes(x, x[1], out)
-                start = 2
-            if start == len(x) and tag in _VOID:
-                out.append(" />")
+            start = 1
+            if size > 1:
+                second = x[1]
+                kind2 = type(second)
+                if kind2 is list or kind2 is dict:
+                    if _is_attributes(second):
+                        out.append("<" + tag)
+                        _write_attributes(x, second, out)
+                        start = 2
+                        if size == 2 and tag in _VOID:
+                            out.append(" />")
+                            return
+                        out.append(">")
+                    else:
+                        out.append(f"<{tag}>")
+                else:
+                    out.append(f"<{tag}>")
+            elif tag in _VOID:
+                out.append(f"<{tag} />")
                 return
-            out.append(">")
+            else:
+                out.append(f"<{tag}></{tag}>")
+                return
             inner_raw = tag in _RAW_TEXT
-            for i in range(start, len(x)):
-                _write(x[i], out, inner_raw)
+            for i in range(start, size):
+                child = x[i]
+                if type(child) is str and not inner_raw:
+                    if "&" in child or "<" in child or ">" in child:
+                        child = _escape_text(child)
+                    out.append(child)
+                else:
+                    _write(child, out, inner_raw)
         except InvalidXexpr as exc:
             exc.path.append(tag)
             raise
