@@ -245,8 +245,8 @@ class HTTPConnection:
         error can be trusted to start a request."""
         body = f"{error.reason}\n".encode("latin-1", "replace")
         status = f"{error.status} {_REASONS.get(error.status, 'Error')}"
-        data, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
-                              len(body), False, False, writer.http_date())
+        data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
+                                 len(body), False, False, writer.http_date())
         try:
             self.socket.sendall(data + body)
         except _GONE:
@@ -405,7 +405,7 @@ class HTTPConnection:
             if not writer.body_allowed(self.status, method):
                 self._send_head(None)
                 return 0
-            length = _declared_length(self.headers)
+            length = _declared_length(self.headers)  # before the head: it picks the framing
             if length is not None:
                 framing = length
             elif self.message is not None and self.message.version == "1.0":
@@ -434,13 +434,12 @@ class HTTPConnection:
     def _send_head(self, framing: Optional[int], body: bytes = b"") -> None:
         message = self.message
         http10 = message is not None and message.version == "1.0"
-        data, self.keep_alive = writer.head(self.status, self.headers, framing,
-                                            self.keep_alive, http10, writer.http_date())
+        data, self.keep_alive, declared = writer.head(
+            self.status, self.headers, framing, self.keep_alive, http10, writer.http_date())
         self.head_sent = True
         self._framing = framing
         self._remaining = None
         if framing is not None and framing >= 0:
-            declared = _declared_length(self.headers)
             self._remaining = (declared if declared is not None else framing) - len(body)
             if self._remaining < 0:
                 log.error("response longer than its Content-Length: cut, connection closed")
@@ -464,8 +463,8 @@ class HTTPConnection:
         the bytes the client sent after the request's head."""
         if self.head_sent:
             raise RuntimeError("the response has already started")
-        data, _ = writer.head(status, headers, None, True, False, writer.http_date(),
-                              upgrade=True)
+        data, _, _ = writer.head(status, headers, None, True, False, writer.http_date(),
+                                 upgrade=True)
         self.socket.sendall(data)
         self.head_sent = self.upgraded = True
         self.status = status
@@ -491,7 +490,7 @@ class HTTPConnection:
         framing = writer.CLOSE_DELIMITED if http10 else writer.CHUNKED
         self.status = status
         self.headers = headers
-        data, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
+        data, _, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
         self.socket.sendall(data)
         self.head_sent = self.upgraded = self.detached = True
         self.reader.dead = True

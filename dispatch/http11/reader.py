@@ -46,7 +46,7 @@ class Message:
 
     __slots__ = ("method", "target", "version", "headers", "keep_alive", "upgrade",
                  "expect_continue", "content_length", "chunked", "body", "body_size",
-                 "complete", "error", "host", "max_body")
+                 "complete", "error", "host", "max_body", "form_data")
 
     def __init__(self) -> None:
         self.method = ""
@@ -69,6 +69,7 @@ class Message:
         self.error: Optional[ProtocolError] = None
         self.host: Optional[bytes] = None
         self.max_body: Optional[int] = None
+        self.form_data = False  # multipart/form-data: the form-data limits apply
 
 
 class RequestReader:
@@ -188,7 +189,7 @@ class RequestReader:
         if self._url_size > self.max_line:
             self._fail(ProtocolError(414, "request target too long"))
             raise _Stop
-        self._url_parts.append(part)
+        self._url_parts.append(part)  # llhttp may give the target in pieces
 
     def on_header(self, name: bytes, value: bytes) -> None:
         message = self._message
@@ -223,11 +224,8 @@ class RequestReader:
             self._fail(ProtocolError(400, "a request target must be visible ASCII"))
             raise _Stop
         message.target = target
-        message.max_body = self.max_body
         error = _check_head(message)
-        if message.max_body is not None and message.max_body is self.max_body \
-                and self.max_form_body != self.max_body and _is_form_data(message):
-            message.max_body = self.max_form_body
+        message.max_body = self.max_form_body if message.form_data else self.max_body
         limit = message.max_body
         if error is None and limit is not None and \
                 message.content_length is not None and message.content_length > limit:
@@ -279,13 +277,6 @@ def _parser_error(reason: str) -> ProtocolError:
     return ProtocolError(400, reason)
 
 
-def _is_form_data(message: Message) -> bool:
-    for name, value in message.headers:
-        if name.lower() == b"content-type":
-            return value[:19].lower() == b"multipart/form-data"
-    return False
-
-
 def _check_head(message: Message) -> Optional[ProtocolError]:
     """What llhttp leaves to servers (RFC 9112 2.3, 3.2, 6.1)."""
     if message.version not in ("1.1", "1.0"):
@@ -313,6 +304,9 @@ def _check_head(message: Message) -> Optional[ProtocolError]:
         elif lower == b"expect":
             if value.lower() == b"100-continue":
                 message.expect_continue = message.version == "1.1"
+        elif lower == b"content-type":
+            # multipart/form-data has limits of its own (the reader picks them by this)
+            message.form_data = value[:19].lower() == b"multipart/form-data"
     if hosts > 1 or (hosts == 0 and message.version == "1.1"):
         return ProtocolError(400, "an HTTP/1.1 request needs exactly one Host field")
     if message.target[:1] not in (b"/", b"*") and message.target[:7].lower() != b"http://" \
