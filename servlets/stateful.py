@@ -129,8 +129,7 @@ class _Instance:
         eh = current_servlet_continuation_expiration_handler.get()
         k.expiration_handler = eh or self.manager.instance_expiration_handler
         k_id, salt = self.manager.continuation_store(self.id, k, eh)
-        path, sep, query = base.partition("?")
-        return f"{path};k={self.id}.{k_id}.{salt}{sep}{query}"
+        return f"{base};k={self.id}.{k_id}.{salt}"
 
 
 class ServletGreenlet(Greenlet):
@@ -149,13 +148,12 @@ class ServletGreenlet(Greenlet):
         instance.greenlets.add(self)
 
     def base_url(self) -> str:
-        """The URL continuations are made from: the current request's, without marker."""
+        """The URL continuations are made from: the current request's path without its
+        marker.  Its query is left out (Racket keeps it): a later request to the
+        continuation would otherwise see the old request's bindings again."""
         request = self.turn.request
         path = _K_MARK.sub("", request.script_root + request.path)
-        url = quote(path, safe="/:@!$&'()*+,;=")
-        if request.query_string:
-            url += "?" + request.query_string.decode("latin-1")
-        return url
+        return quote(path, safe="/:@!$&'()*+,;=")
 
     def _run(self) -> None:
         try:

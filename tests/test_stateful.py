@@ -80,7 +80,7 @@ def test_send_suspend_runs_straight_line_code(served):
 def test_continuation_urls_are_unguessable_and_in_the_path(served):
     base = served(make(add_two))
     url = links(requests.get(base + "/some/where?x=1").text)[0]
-    match = re.fullmatch(r"/some/where;k=([A-Za-z0-9_-]{22})\.(\d+)\.([A-Za-z0-9_-]{22})\?x=1", url)
+    match = re.fullmatch(r"/some/where;k=([A-Za-z0-9_-]{22})\.(\d+)\.([A-Za-z0-9_-]{22})", url)
     assert match, url
     # a GET form drops its action's query; the marker lives in the path and survives
     assert "sum" not in requests.get(base + url.split("?")[0], params={"n": "1"}).text
