@@ -162,7 +162,10 @@ class ServletGreenlet(Greenlet):
             log.exception("servlet's error handling failed")
             result = _server_error()
         finally:
-            self.instance.greenlets.discard(self)
+            instance = self.instance
+            instance.greenlets.discard(self)
+            if not instance.greenlets and not instance.dead:
+                instance.manager.forget_unused(instance.id)
             self.fn = self.context = None
         if result is not _DETACHED:
             self._answer(result)
@@ -415,16 +418,39 @@ def adjust_timeout(seconds: float) -> None:
     g.instance.manager.adjust_timeout(g.instance.id, seconds)
 
 
+def _with_cookie(app, cookie: str):
+    """``app`` (any WSGI application) with one more ``Set-Cookie`` header."""
+    def with_cookie(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, list(headers) + [("Set-Cookie", cookie)], exc_info)
+        return app(environ, start)
+    return with_cookie
+
+
 # -- the dispatcher ------------------------------------------------------------------
 
-def make(start: Callable[[Request], Any], manager: Optional[Manager] = None) -> Dispatcher:
+def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
+         route: Optional[str] = None, route_cookie: str = "route") -> Dispatcher:
     """A dispatcher running ``start`` as a stateful servlet with ``manager``'s
-    continuations (default: ``make_threshold_lru_manager(None, 128 MiB)``)."""
+    continuations (default: ``make_threshold_lru_manager(None, 128 MiB)``).
+
+    ``route`` (not in Racket) names this process for sticky routing across several:
+    a response to a browser whose ``route_cookie`` cookie differs sets it to ``route``,
+    so that a proxy can send the browser's next requests here (nginx: ``map
+    $cookie_route $backend``)."""
     if manager is None:
         manager = make_threshold_lru_manager(None, DEFAULT_MEMORY_THRESHOLD)
+    if route is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", route):
+        raise ValueError(f"route must be letters, digits, '.', '_' or '-': {route!r}")
 
     def expired(exc: ServletManagerError, request: Request):
         return (exc.expiration_handler or default_expiration_handler)(request)
+
+    def answer(conn, request: Request, response) -> None:
+        if route is not None and request.cookies.get(route_cookie) != route:
+            response = _with_cookie(response, f"{route_cookie}={route}; Path=/; HttpOnly; "
+                                              "SameSite=Lax")
+        conn.respond(response)
 
     def dispatcher(conn, request: Request) -> None:
         marker = _K_MARK.search(request.path)
@@ -442,9 +468,9 @@ def make(start: Callable[[Request], Any], manager: Optional[Manager] = None) -> 
                 instance = _Instance(manager)
                 ServletGreenlet(instance, start, turn).start()
         except ServletManagerError as exc:
-            conn.respond(expired(exc, request))
+            answer(conn, request, expired(exc, request))
             return
-        conn.respond(turn.reply.get())
+        answer(conn, request, turn.reply.get())
 
     dispatcher.manager = manager  # type: ignore[attr-defined]
     return dispatcher

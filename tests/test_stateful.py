@@ -309,6 +309,76 @@ def test_a_continuation_from_another_server_is_expired_not_500(served):
     assert "Second:" in requests.post(a + url, data={"n": "1"}).text
 
 
+CHILD = r"""
+from gevent import monkey; monkey.patch_all()
+from dispatch.server import read_line, serve
+from servlets import response_xexpr
+from servlets.stateful import make
+from servlets.web import send_suspend
+
+def start(request):
+    send_suspend(lambda k: response_xexpr(("a", [("href", k)], "next")))
+    return response_xexpr(("p", "resumed"))
+
+stop = serve(make(start, route="b"), port=0, listen_ip="127.0.0.1")
+print(stop.port, flush=True)
+read_line()  # until the test closes our input (sys.stdin.read would block the server)
+stop(timeout=1)
+"""
+
+
+def test_two_processes_continuations_live_where_they_were_made(served):
+    import os
+    import subprocess
+
+    def start(request):
+        send_suspend(lambda k: page(("a", [("href", k)], "next")))
+        return page(("p", "resumed"))
+
+    a = served(make(start, route="a"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=root, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root})
+    try:
+        with gevent.Timeout(30):
+            b = f"http://127.0.0.1:{int(child.stdout.readline())}"
+        first = requests.get(a + "/", timeout=10)
+        assert first.cookies.get("route") == "a"
+        from_a = links(first.text)[0]
+        from_b = links(requests.get(b + "/", timeout=10).text)[0]
+        assert EXPIRED in text_of(requests.get(b + from_a, timeout=10))
+        assert EXPIRED in text_of(requests.get(a + from_b, timeout=10))
+        assert "resumed" in text_of(requests.get(b + from_b, timeout=10))
+        assert "resumed" in text_of(requests.get(a + from_a, timeout=10))
+    finally:
+        child.stdin.close()
+        child.wait(timeout=30)
+
+
+def test_route_cookie_is_set_once():
+    s = requests.Session()
+    from dispatch.server import serve
+    stop = serve(make(lambda req: page("hi"), route="w1", route_cookie="gd"), port=0,
+                 listen_ip="127.0.0.1")
+    try:
+        base = f"http://127.0.0.1:{stop.port}"
+        assert "gd=w1" in s.get(base + "/").headers["Set-Cookie"]
+        assert "Set-Cookie" not in s.get(base + "/").headers
+    finally:
+        stop(timeout=1)
+    with pytest.raises(ValueError):
+        make(lambda req: None, route="a b")
+
+
+def test_an_instance_that_never_suspends_is_not_kept(served):
+    manager = make_threshold_lru_manager(None, 1 << 40)
+    base = served(make(lambda req: page("plain"), manager=manager))
+    for _ in range(10):
+        assert "plain" in requests.get(base + "/").text
+    assert manager.instance_count() == 0
+    manager.close()
+
+
 def test_timeout_manager_over_http(served, monkeypatch):
     import servlets.managers.timeouts as timeouts
     now = [1000.0]

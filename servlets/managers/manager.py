@@ -9,7 +9,9 @@ servlet runtime (:mod:`servlets.stateful`) calls:
 * ``clear_continuations(instance_id)``: every continuation of the instance expires;
 * ``continuation_store(instance_id, k, expiration_handler) -> (k_id, salt)``;
 * ``continuation_lookup(instance_id, k_id, salt) -> k`` (counts as a use) and
-  ``continuation_peek`` (does not).
+  ``continuation_peek`` (does not);
+* ``forget_unused(instance_id)``: the instance's greenlets have all ended and it never
+  stored a continuation.
 
 Lookups that fail raise :class:`NoInstance` or :class:`NoContinuation`, carrying the
 expiration handler that answers the request (Racket's
@@ -86,6 +88,11 @@ class Manager:
         """How many instances the manager keeps now."""
         return 0
 
+    def forget_unused(self, instance_id: str) -> None:
+        """The instance's code has ended and it stored no continuation: drop it now.
+        (Racket keeps it until the next collection; a servlet answering without
+        suspending would otherwise leave one instance per request behind.)"""
+
     def close(self) -> None:
         """Stop the manager's background work and drop every instance."""
 
@@ -148,6 +155,11 @@ class TableManager(Manager):
     # -- the interface
     def instance_count(self) -> int:
         return len(self.instances)
+
+    def forget_unused(self, instance_id: str) -> None:
+        instance = self.instances.get(instance_id)
+        if instance is not None and not instance.k_table:
+            del self.instances[instance_id]
 
     def create_instance(self, expire_fn: Callable[[], None]) -> str:
         instance_id = new_id()
