@@ -27,13 +27,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+from io import BytesIO
 from typing import Any, Callable, Optional
 from urllib.parse import quote
 
 from gevent import Greenlet, GreenletExit, getcurrent
 from gevent.event import AsyncResult
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 
+from dispatch.connection import HANDLER_KEY
 from dispatch.core import Dispatcher
 
 from .managers import make_threshold_lru_manager
@@ -418,6 +421,34 @@ def adjust_timeout(seconds: float) -> None:
     g.instance.manager.adjust_timeout(g.instance.id, seconds)
 
 
+def _detach(request: Request) -> None:
+    """Let a request that suspended code may keep outlive its connection cheaply.
+
+    Its environ refers to the server's connection handler and input stream; a
+    suspended session would keep them (and their buffers) alive.  The body is read
+    first, as far as the servlet has not, so that ``request.form`` still works later.
+    The server's own environ dict is not touched: the request gets a trimmed copy."""
+    environ = request.environ
+    if HANDLER_KEY not in environ and "wsgi.input" not in environ:
+        return
+    try:
+        request.get_data(cache=True, parse_form_data=True)
+        request.files  # noqa: B018 (parsed now, while the stream is there)
+    except Exception:  # too large or cut short: the servlet sees what was read
+        pass
+    request.__dict__.pop("stream", None)
+    kept = {k: v for k, v in environ.items()
+            if k != HANDLER_KEY and k != "wsgi.input" and k != "werkzeug.request"}
+    kept["wsgi.input"] = BytesIO(b"")
+    request.environ = kept
+    for name, value in list(request.__dict__.items()):
+        if getattr(value, "environ", None) is environ:  # request.headers and the like
+            if isinstance(value, EnvironHeaders):
+                request.__dict__[name] = EnvironHeaders(kept)
+            else:
+                del request.__dict__[name]
+
+
 def _with_cookie(app, cookie: str):
     """``app`` (any WSGI application) with one more ``Set-Cookie`` header."""
     def with_cookie(environ, start_response):
@@ -470,7 +501,9 @@ def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
         except ServletManagerError as exc:
             answer(conn, request, expired(exc, request))
             return
-        answer(conn, request, turn.reply.get())
+        response = turn.reply.get()
+        _detach(request)
+        answer(conn, request, response)
 
     dispatcher.manager = manager  # type: ignore[attr-defined]
     return dispatcher

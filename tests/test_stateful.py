@@ -244,6 +244,39 @@ def test_send_forward_expires_the_earlier_pages(served):
     assert "done" in requests.get(base + forwarded).text
 
 
+def test_many_concurrent_sessions_do_not_mix(served):
+    import gevent.pool
+    base = served(make(add_two))
+
+    def session(n):
+        s = requests.Session()
+        first = links(s.get(base + "/", timeout=10).text)[0]
+        second = links(s.post(base + first, data={"n": str(n)}, timeout=10).text)[0]
+        return s.post(base + second, data={"n": str(1000 * n)}, timeout=10).text
+
+    with gevent.Timeout(60):
+        pages = gevent.pool.Pool(25).map(session, range(50))
+    assert [f"sum {1001 * n}" in p for n, p in enumerate(pages)] == [True] * 50
+
+
+def test_redirect_get_forget_adjust_timeout_and_errors_to_browser(served):
+    from servlets.web import adjust_timeout, redirect_get_forget, with_errors_to_browser
+
+    def start(request):
+        adjust_timeout(60)
+        r = send_suspend(lambda k: page(("a", [("href", k)], "one")))
+        redirect_get_forget()    # the earlier URLs expire; the GET after the redirect is here
+        return with_errors_to_browser(send_back, lambda: 1 // int(r.args["d"]))
+
+    manager = make_timeout_manager(None, 10, 10)
+    base = served(make(start, manager=manager))
+    one = links(requests.get(base + "/").text)[0]
+    r = requests.get(base + one + "?d=0")
+    assert r.status_code == 500 and "ZeroDivisionError" in r.text and r.history
+    assert EXPIRED in requests.get(base + one).text
+    manager.close()
+
+
 # -- errors ----------------------------------------------------------------------------
 
 def test_exceptions_and_non_responses_are_500_with_a_log_line(served, caplog):
@@ -423,11 +456,31 @@ def test_lru_memory_threshold_collects(served):
     assert EXPIRED in requests.post(base + url, data={"n": "1"}).text
 
 
+def test_a_kept_request_lets_go_of_its_connection_but_keeps_its_form(served):
+    from dispatch.connection import HANDLER_KEY
+    kept = []
+
+    def start(request):
+        kept.append(request)
+        request.headers.get("Host")   # cached properties must not pin the connection
+        send_suspend(lambda k: page(("a", [("href", k)], "next")))
+        return page(("p", request.form["x"] + request.headers["X-Test"]))
+
+    base = served(make(start))
+    r = requests.post(base + "/", data={"x": "posted"}, headers={"X-Test": "!"})
+    request = kept[0]
+    assert HANDLER_KEY not in request.environ
+    assert all(getattr(v, "environ", request.environ) is request.environ
+               for v in vars(request).values())
+    assert "posted!" in requests.get(base + links(r.text)[0]).text
+
+
 # -- memory -------------------------------------------------------------------------
 
-def measure_sessions(n: int, manager=None) -> dict:
+def measure_sessions(n: int, manager=None, servlet=add_two) -> dict:
     """Open ``n`` sessions, each suspended in ``send_suspend`` (the add-two servlet's
-    first form), over one keep-alive connection; return the server's RSS growth.
+    first form; ``servlet=counter``: a ``send_suspend_dispatch`` page), over one
+    keep-alive connection; return the server's RSS growth.
 
     Client and server share the process; the client keeps only the URLs.
     """
@@ -435,7 +488,7 @@ def measure_sessions(n: int, manager=None) -> dict:
     from servlets.managers import current_rss
 
     manager = manager or make_threshold_lru_manager(None, 1 << 40)
-    stop = serve(make(add_two, manager=manager), port=0, listen_ip="127.0.0.1")
+    stop = serve(make(servlet, manager=manager), port=0, listen_ip="127.0.0.1")
     try:
         s = requests.Session()
         base = f"http://127.0.0.1:{stop.port}"
@@ -446,7 +499,8 @@ def measure_sessions(n: int, manager=None) -> dict:
         gc.collect()
         rss1 = current_rss()
         assert manager.instance_count() >= n
-        ok = "Second:" in s.post(base + urls[0], data={"n": "1"}).text
+        ok = s.post(base + urls[0], data={"n": "1"}).text
+        ok = "Second:" in ok or "clicks 1" in ok
         return {"sessions": n, "rss_before": rss0, "rss_after": rss1,
                 "bytes_per_session": (rss1 - rss0) / n, "resumable": ok}
     finally:
@@ -464,6 +518,6 @@ if __name__ == "__main__":
     from gevent import monkey
     monkey.patch_all()
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    r = measure_sessions(count)
+    r = measure_sessions(count, servlet=counter if "--dispatch" in sys.argv else add_two)
     print(f"{r['sessions']} suspended sessions: RSS {r['rss_before'] / 2**20:.1f} MiB -> "
           f"{r['rss_after'] / 2**20:.1f} MiB, {r['bytes_per_session'] / 1024:.1f} KiB each")
