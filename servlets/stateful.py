@@ -376,7 +376,12 @@ def send_suspend(response_generator: Callable[[str], Any], redirect: bool = Fals
     def replay():
         return response_generator(k_url)
     replay.instance = instance  # type: ignore[attr-defined]
-    return g.suspend(response_generator(k_url), k.event, replay)
+    try:
+        response = response_generator(k_url)
+    except BaseException:
+        k.release()
+        raise
+    return g.suspend(response, k.event, replay)
 
 
 def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str]], Any]):

@@ -495,7 +495,9 @@ def measure_sessions(n: int, manager=None, servlet=add_two) -> dict:
         links(s.get(base + "/").text)  # warm up
         gc.collect()
         rss0 = current_rss()
-        urls = [links(s.get(base + "/").text)[0] for _ in range(n)]
+        # a connection per session, as from distinct browsers
+        urls = [links(s.get(base + "/", headers={"Connection": "close"}).text)[0]
+                for _ in range(n)]
         gc.collect()
         rss1 = current_rss()
         assert manager.instance_count() >= n
