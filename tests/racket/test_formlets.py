@@ -1,17 +1,22 @@
 """Port of Racket's ``web-server-test/tests/web-server/formlets-test.rkt`` and
 ``formlets/formlet-star.rkt``: the same inputs and expected outputs, Racket's
 x-expressions written as this project's tuples (``(p ([id "p"]) "Hey")`` is
-``("p", [("id", "p")], "Hey")``).  ``formlets/stateless.rkt`` tests serializability for
-Racket's stateless servlets, which have no counterpart here.
+``("p", [("id", "p")], "Hey")``).  Of ``formlets/stateless.rkt``, the two servlets are
+run here as stateful servlets; its serialization suite (for Racket's stateless servlets)
+has no counterpart.
 """
 from __future__ import annotations
 
+import html
 import random
+import re
 from dataclasses import dataclass
 
 import pytest
+import requests
 from werkzeug.test import EnvironBuilder
 
+from servlets import response_xexpr
 from servlets.formlets import (
     Binding,
     FormletError,
@@ -20,6 +25,7 @@ from servlets.formlets import (
     checkbox_group,
     cross,
     cross_star,
+    embed_formlet,
     file_upload,
     forest,
     formlet,
@@ -40,6 +46,7 @@ from servlets.formlets import (
     required,
     reset,
     select_input,
+    send_formlet,
     star,
     submit,
     tag_xexpr,
@@ -55,6 +62,8 @@ from servlets.formlets import (
 )
 from servlets.formlets import default as default_
 from servlets.request import Request
+from servlets.stateful import make
+from servlets.web import send_suspend_dispatch
 
 
 def run_formlet(f, i):
@@ -458,3 +467,77 @@ def test_formlet_star_of_multiple_values(two_names):
                      lambda first_name, last_name: [f + " " + la for f, la in
                                                     zip(first_name, last_name)]),
         TWO_NAMES_DISPLAY, TWO_NAMES_ARGS, TWO_NAMES_RESULT)
+
+
+# -- formlets/stateless.rkt: its two servlets, run as stateful servlets --------------------
+# (its serialization suite has no counterpart: Python formlets are not serialized)
+
+def _action(page: str) -> str:
+    return html.unescape(re.search(r'<form[^>]* action="([^"]*)"', page).group(1))
+
+
+def _input_name(page: str) -> str:
+    return re.search(r'<input[^>]* name="([^"]*)"', page).group(1)
+
+
+def start_with_contracts(request):
+    base = send_formlet(to_number(to_string(required(text_input()))))
+
+    def page3(new_num):
+        return response_xexpr(("html", ("head", ("title", "Page 3")),
+                               ("body", ("p", str(base + new_num)))))
+
+    add_formlet = formlet(("p", "Add what to ", str(base), "?", ("br",),
+                           to_number(to_string(required(text_input())))),
+                          page3)
+    return send_suspend_dispatch(lambda embed_url: response_xexpr(
+        ("html", ("head", ("title", "Page 2")),
+         ("body",
+          embed_formlet(embed_url, add_formlet),
+          ("br",),
+          ("a", [("href", embed_url(start_with_contracts))], "Restart")))))
+
+
+def test_servlet_with_contracts(served):
+    base = served(make(start_with_contracts))
+    initial_page = requests.get(base + "/").text
+    page2 = requests.post(base + _action(initial_page), data={_input_name(initial_page): "1"}).text
+    page3 = requests.get(base + _action(page2), params={_input_name(page2): "2"}).text
+    assert "<p>3</p>" in page3
+
+
+def start_unsafe_servlet(request):
+    def page2(given_string):
+        return send_suspend_dispatch(lambda embed_url: response_xexpr(
+            ("html", ("head", ("title", "Page 2")),
+             ("body", ("p", given_string),
+              ("div",
+               ("a", [("id", "b"), ("href", embed_url(lambda req: response_xexpr(
+                   ("html", ("head", ("title", "Bold")), ("body", ("b", given_string))))))],
+                "Bold"),
+               ("a", [("id", "i"), ("href", embed_url(lambda req: response_xexpr(
+                   ("html", ("head", ("title", "Italic")), ("body", ("i", given_string))))))],
+                "Italic"))))))
+
+    return send_formlet(formlet(forest(to_string(required(text_input()))), page2))
+
+
+def test_unsafe_servlet(served):
+    base = served(make(start_unsafe_servlet))
+    initial_page = requests.get(base + "/").text
+
+    def interaction(text):
+        page2 = requests.post(base + _action(initial_page),
+                              data={_input_name(initial_page): text}).text
+        assert f"<p>{text}</p>" in page2
+        bold = re.search(r'id="b" href="([^"]*)"', page2).group(1)
+        italic = re.search(r'id="i" href="([^"]*)"', page2).group(1)
+        assert f"<b>{text}</b>" in requests.get(base + bold).text
+        assert f"<i>{text}</i>" in requests.get(base + italic).text
+        assert f"<b>{text}</b>" in requests.get(base + bold).text   # again: multi-shot
+
+    interaction("apple")
+    # Racket (stateless) submits the first form a second time ("cat"); here the rest of
+    # send_formlet runs once, so the second submission gets the expiration page.
+    again = requests.post(base + _action(initial_page), data={_input_name(initial_page): "cat"})
+    assert again.status_code == 200 and "Sorry, this page has expired" in again.text
