@@ -46,7 +46,7 @@ from .response import response_xexpr
 
 __all__ = [
     "make", "default_expiration_handler", "current_servlet_continuation_expiration_handler",
-    "is_continuation_url", "DEFAULT_MEMORY_THRESHOLD",
+    "is_continuation_url", "strip_continuation_marker", "DEFAULT_MEMORY_THRESHOLD",
 ]
 
 log = logging.getLogger("servlets.stateful")
@@ -80,8 +80,15 @@ def _server_error():
 
 
 def is_continuation_url(path: str) -> bool:
-    """Whether ``path`` ends in a continuation marker (well formed or not)."""
+    """Whether ``path`` ends in a continuation marker (well formed or not).  Racket:
+    ``continuation-url?``."""
     return _K_MARK.search(path) is not None
+
+
+def strip_continuation_marker(path: str) -> str:
+    """``path`` without its continuation marker: what a servlet's URL regexp should be
+    matched against (Racket matches the path without its ``;`` parameters)."""
+    return _K_MARK.sub("", path)
 
 
 class _Turn:

@@ -167,3 +167,4 @@ def test_continuation_url(served):
     base = served(make(add_start(request_number_add)))
     k0 = xpath_form_action(call(base, url0))
     assert k0.startswith(url0 + ";k=") and is_continuation_url(k0)
+    assert strip_continuation_marker(k0) == url0
