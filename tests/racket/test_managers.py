@@ -27,6 +27,7 @@ from servlets.stateful import (
     current_servlet_continuation_expiration_handler,
     is_continuation_url,
     make,
+    strip_continuation_marker,
 )
 from servlets.web import send_finish, send_forward, send_suspend, send_suspend_dispatch
 
