@@ -47,6 +47,7 @@ from .response import response_xexpr
 __all__ = [
     "make", "default_expiration_handler", "current_servlet_continuation_expiration_handler",
     "is_continuation_url", "strip_continuation_marker", "DEFAULT_MEMORY_THRESHOLD",
+    "DEFAULT_MAX_INSTANCES",
 ]
 
 log = logging.getLogger("servlets.stateful")
@@ -54,6 +55,9 @@ log = logging.getLogger("servlets.stateful")
 #: the default manager's memory threshold: 128 MiB of resident memory (Racket: 64 MiB of
 #: its own heap; a Python process starts with more).
 DEFAULT_MEMORY_THRESHOLD = 128 * 1024 * 1024
+#: and its bound on instances (not in Racket): a flood of new sessions cannot outgrow it
+#: while the memory check takes its two minutes (about 14 KiB each: 700 MiB at most).
+DEFAULT_MAX_INSTANCES = 50_000
 
 # ;k=<instance>.<k-id>.<salt>, at the end of the path's last segment
 _K_MARK = re.compile(r";k=([^/;]*)$")
@@ -475,14 +479,16 @@ def _with_cookie(app, cookie: str):
 def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
          route: Optional[str] = None, route_cookie: str = "route") -> Dispatcher:
     """A dispatcher running ``start`` as a stateful servlet with ``manager``'s
-    continuations (default: ``make_threshold_lru_manager(None, 128 MiB)``).
+    continuations (default: ``make_threshold_lru_manager(None, 128 MiB,
+    max_instances=50_000)``).
 
     ``route`` (not in Racket) names this process for sticky routing across several:
     a response to a browser whose ``route_cookie`` cookie differs sets it to ``route``,
     so that a proxy can send the browser's next requests here (nginx: ``map
     $cookie_route $backend``)."""
     if manager is None:
-        manager = make_threshold_lru_manager(None, DEFAULT_MEMORY_THRESHOLD)
+        manager = make_threshold_lru_manager(None, DEFAULT_MEMORY_THRESHOLD,
+                                             max_instances=DEFAULT_MAX_INSTANCES)
     if route is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", route):
         raise ValueError(f"route must be letters, digits, '.', '_' or '-': {route!r}")
 
