@@ -36,6 +36,7 @@ import sys
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Request as _AnyRequest
 
 from .request import Request
 from .response import response_xexpr
@@ -110,7 +111,7 @@ def _utf8(x: Text) -> str:
 def request_bindings(request: Union[Request, Iterable[Binding]]) -> list[Binding]:
     """The request's query and form fields, then its files, as :class:`Binding` objects
     (Racket: ``request-bindings/raw``).  A list of bindings is returned as it is."""
-    if not isinstance(request, Request):
+    if not isinstance(request, _AnyRequest):
         return list(request)
     out = [Binding(k.encode("utf-8"), v.encode("utf-8"))
            for k, v in request.values.items(multi=True)]
