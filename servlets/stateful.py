@@ -374,6 +374,18 @@ def current_servlet_greenlet(who: str) -> ServletGreenlet:
     return g
 
 
+def _replay(g: ServletGreenlet, response_generator: Callable, argument) -> Optional[Callable]:
+    """How to render this page again, for the redirect_get continuation that led here
+    (only the first page after such a continuation needs it)."""
+    if g.replay_for is None:
+        return None
+
+    def replay():
+        return response_generator(argument)
+    replay.instance = g.instance  # type: ignore[attr-defined]
+    return replay
+
+
 def send_suspend(response_generator: Callable[[str], Any], redirect: bool = False) -> Request:
     g = current_servlet_greenlet("send_suspend")
     k = _Resume(g, redirect)
@@ -382,17 +394,12 @@ def send_suspend(response_generator: Callable[[str], Any], redirect: bool = Fals
     except BaseException:
         k.release()
         raise
-    instance = g.instance
-
-    def replay():
-        return response_generator(k_url)
-    replay.instance = instance  # type: ignore[attr-defined]
     try:
         response = response_generator(k_url)
     except BaseException:
         k.release()
         raise
-    return g.suspend(response, k.event, replay)
+    return g.suspend(response, k.event, _replay(g, response_generator, k_url))
 
 
 def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str]], Any]):
@@ -409,9 +416,6 @@ def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str
             k.release()
             raise
 
-    def replay():
-        return response_generator(embed_url)
-    replay.instance = instance  # type: ignore[attr-defined]
     try:
         response = response_generator(embed_url)
     except BaseException:
@@ -419,7 +423,7 @@ def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str
         raise
     if page.refs == 0:  # no handler embedded: nothing can resume this greenlet
         page.drop()
-    return g.suspend(response, page.event, replay)
+    return g.suspend(response, page.event, _replay(g, response_generator, embed_url))
 
 
 def send_back(response) -> None:
