@@ -135,7 +135,7 @@ def test_threshold_measures_rss():
 @pytest.fixture
 def clock(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(timeouts.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(timeouts, "_now", lambda: now[0])
     return now
 
 

@@ -422,7 +422,7 @@ def test_an_instance_that_never_suspends_is_not_kept(served):
 def test_timeout_manager_over_http(served, monkeypatch):
     import servlets.managers.timeouts as timeouts
     now = [1000.0]
-    monkeypatch.setattr(timeouts.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(timeouts, "_now", lambda: now[0])
     base = served(make(add_two, manager=make_timeout_manager(None, 60, 10)))
     url = links(requests.get(base + "/").text)[0]
     now[0] += 11

@@ -19,6 +19,10 @@ from .manager import ExpirationHandler, TableManager, _Entry, _Instance
 __all__ = ["create_timeout_manager", "make_timeout_manager", "TimeoutManager"]
 
 
+def _now() -> float:
+    return time.monotonic()
+
+
 class TimeoutManager(TableManager):
     def __init__(self, instance_expiration_handler: ExpirationHandler,
                  instance_timeout: float, continuation_timeout: float) -> None:
@@ -32,35 +36,35 @@ class TimeoutManager(TableManager):
             period = min(max(min(self.instance_timeout, self.continuation_timeout) / 4, 0.01), 5.0)
             self._sweeper = gevent.spawn(_sweep, weakref.ref(self), period)
         instance_id = super().create_instance(expire_fn)
-        self.instances[instance_id].deadline = time.monotonic() + self.instance_timeout
+        self.instances[instance_id].deadline = _now() + self.instance_timeout
         return instance_id
 
     def adjust_timeout(self, instance_id: str, seconds: float) -> None:
-        self._lookup(instance_id, peek=True).deadline = time.monotonic() + seconds
+        self._lookup(instance_id, peek=True).deadline = _now() + seconds
 
     def _lookup(self, instance_id: str, peek: bool = False) -> _Instance:
         instance = self.instances.get(instance_id)
-        if instance is not None and instance.deadline <= time.monotonic():
+        if instance is not None and instance.deadline <= _now():
             self._drop_instance(instance_id)
         return super()._lookup(instance_id, peek)
 
     def _touch_instance(self, instance: _Instance, peek: bool) -> None:
         if not peek:
-            instance.deadline = max(instance.deadline, time.monotonic() + self.instance_timeout)
+            instance.deadline = max(instance.deadline, _now() + self.instance_timeout)
 
     def _new_entry(self, salt, k, eh) -> _Entry:
-        return _Entry(salt, k, eh, deadline=time.monotonic() + self.continuation_timeout)
+        return _Entry(salt, k, eh, deadline=_now() + self.continuation_timeout)
 
     def _touch_entry(self, entry: _Entry) -> None:
         if self._entry_alive(entry):
-            entry.deadline = time.monotonic() + self.continuation_timeout
+            entry.deadline = _now() + self.continuation_timeout
 
     def _entry_alive(self, entry: _Entry) -> bool:
-        return entry.deadline > time.monotonic()
+        return entry.deadline > _now()
 
     def sweep(self) -> None:
         """Drop expired instances; expire (forget the state of) expired continuations."""
-        now = time.monotonic()
+        now = _now()
         for instance_id, instance in list(self.instances.items()):
             if instance.deadline <= now:
                 self._drop_instance(instance_id)
