@@ -105,7 +105,10 @@ class HTTPConnection:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass  # a Unix socket
-        sock.settimeout(limits.response_send_timeout)
+        # Waiting for a request is bounded by the head's deadline (_next_request); the
+        # socket's own time-out (which costs a timer per wait) is the send time-out, set
+        # while a request is answered.
+        sock.settimeout(None)
 
     # -- the connection's loop ------------------------------------------------------
     def run(self) -> None:
@@ -270,6 +273,7 @@ class HTTPConnection:
         """Answer ``message``; return whether the connection stays open."""
         self.message = message
         self.in_request = True
+        self.socket.settimeout(self.server.safety_limits.response_send_timeout)
         self.status = None
         self.head_sent = False
         self.sent_continue = False
@@ -304,6 +308,8 @@ class HTTPConnection:
         finally:
             self.in_request = False
             self.message = None
+            if self.socket is not None:
+                self.socket.settimeout(None)
         if server.access_log is not None:
             code = int(self.status[:3]) if self.status else None
             server.access_log(environ, code, length, time.monotonic() - started)
@@ -329,12 +335,15 @@ class HTTPConnection:
             return True
         if message.expect_continue and not self.sent_continue:
             return False  # the client may or may not send it: the connection ends here
+        self.socket.settimeout(self.server.safety_limits.response_send_timeout)
         try:
             while not message.complete and message.error is None:
                 message.body.clear()
                 self._receive()
         except _GONE:
             return False
+        finally:
+            self.socket.settimeout(None)
         message.body.clear()
         return message.error is None
 
