@@ -68,6 +68,7 @@ def connection_with(sock, version="1.1", method="GET"):
     conn.keep_alive = True
     conn.head_sent = conn.upgraded = False
     conn.status = None
+    conn._raw = None  # no OS socket under this one
     conn.start_response("200 OK", [("Content-Type", "text/plain")])
     return conn
 
