@@ -259,10 +259,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.seen: list[Seen] = []
+        #: every request the application was entered for, before its body is read
+        self.entered: list[str] = []
 
     def start(self, request):
         from servlets import response_full
 
+        self.entered.append(request.path)
         body = request.get_data()
         self.seen.append(Seen(request.method, request.path,
                               request.query_string, request.environ.get("HTTP_HOST"),
@@ -303,6 +306,7 @@ class Case:
     reject: Optional[Rejected] = None
     cut: bool = False  # the client ends its side after the bytes (EOF)
     head: bool = False  # every request is HEAD: answers carry no body
+    head_cut: bool = False  # the last head is incomplete: the app is never even entered
     source: str = ""  # where the case comes from (file and title, or issue/RFC)
 
 
@@ -371,6 +375,12 @@ def run_case(port: int, recorder: Recorder, case: Case) -> None:
                    f"\n  left over: {conn.buf[:200]!r}"
                    f"\n  seen by the app: {[(s.method, s.path, s.body[:60]) for s in seen]}")
         errors = []
+        if case.head_cut:
+            expected = serve.n if serve is not None else reject.before if reject else 0
+            if len(recorder.entered) != expected:
+                errors.append(f"the application was entered {len(recorder.entered)} times, "
+                              f"not {expected}: a request head cut by EOF was executed")
+                serve = reject = None
         if serve is not None:
             problem = _served_problem(serve, replies, closed, seen, case.cut)
             if problem is None:
@@ -381,7 +391,7 @@ def run_case(port: int, recorder: Recorder, case: Case) -> None:
             if problem is None:
                 return
             errors.append("rejected: " + problem)
-        if serve is None and reject is None:  # cut with nothing to serve
+        if serve is None and reject is None and not errors:  # cut, nothing to serve
             problem = _rejected_problem(Rejected((400, 408)), replies, closed, seen, True)
             if problem is None:
                 return
