@@ -201,7 +201,11 @@ class Conn:
         """The next response (1xx included); AssertionError if none comes in time."""
         deadline = time.monotonic() + within
         while True:
-            parsed = parse_reply(self.buf, head=head, eof=self.eof)
+            try:
+                parsed = parse_reply(self.buf, head=head, eof=self.eof)
+            except ValueError as exc:
+                raise AssertionError(f"not a well-framed response ({exc}); "
+                                     f"had {self.buf[:300]!r}") from None
             if parsed is not None:
                 reply, used = parsed
                 self.buf = self.buf[used:]
