@@ -252,6 +252,11 @@ class Seen:
     headers: list
     body: bytes
 
+    def header(self, name: str) -> Optional[str]:
+        """The first value of header ``name`` (any case), as the app saw it."""
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
 
 class Recorder:
     """A servlet that records every request it runs and reads its body whole.

@@ -27,7 +27,7 @@ def header_is(name: str, value_latin1: str):
     """A check: the application saw header ``name`` with these bytes (latin-1)."""
 
     def check(seen, replies):
-        got = dict(seen[0].headers).get(name)
+        got = seen[0].header(name)
         assert got is not None and got.encode("latin-1") == value_latin1.encode("latin-1"), got
 
     return check
