@@ -220,6 +220,14 @@ class Conn:
                     raise AssertionError(f"connection closed before a response; had {self.buf!r}")
                 raise AssertionError(f"no response within {within} s; had {self.buf[:300]!r}")
 
+    def wait_for(self, marker: bytes, within: float = REPLY_WITHIN) -> bool:
+        """Receive until ``marker`` is in the buffer; ``False`` if it never comes."""
+        deadline = time.monotonic() + within
+        while marker not in self.buf:
+            if not self._recv(deadline):
+                return marker in self.buf
+        return True
+
     def closes(self, within: float = CLOSE_WITHIN) -> bool:
         """Whether the server closes the connection within ``within`` seconds (bytes that
         arrive meanwhile stay in ``buf``)."""
