@@ -13,7 +13,7 @@ Examples are bounded (``max_examples``) and every wait has a deadline.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rawhttp import CLOSE_WITHIN, Conn, Recorder
 
@@ -121,6 +121,7 @@ def test_random_bytes_in_a_field_never_500_never_hang(fuzzed, field, junk, frami
     else:
         cut = min(at, len(original))
         parts[field] = original[:cut] + junk + original[cut:]
+    assume(parts["method"] != b"HEAD")  # its answer has a length but no body: not parsed here
     sentinel = b"GET /sentinel HTTP/1.1\r\nHost: fuzz\r\n\r\n"
     with Conn(port) as conn:
         conn.send(_request(parts) + sentinel)

@@ -6,7 +6,7 @@ import os
 import warnings
 
 import requests
-from conftest import FIXTURES
+from racket_fixtures import FIXTURES
 
 from servlets import dispatch_servlet, response_output
 

@@ -16,7 +16,7 @@ import json
 from urllib.parse import quote
 
 import pytest
-from conftest import fixture_bytes
+from racket_fixtures import fixture_bytes
 from rawhttp import Case, Conn, Recorder, Rejected, run_case, with_host
 
 from dispatch.safety_limits import make_safety_limits
