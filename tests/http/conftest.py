@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from rawhttp import Recorder
+
+from tests.http.rawhttp import Recorder
 
 
 class Recorded:

@@ -467,7 +467,9 @@ def case_params(cases: list) -> list:
     """pytest.param for each case, with its id; ids must be unique."""
     import pytest
 
-    ids = [c.id for c in cases]
+    # A case may come wrapped in pytest.param(case, marks=...): its marks are kept.
+    unwrapped = [(c.values[0], c.marks) if hasattr(c, "marks") else (c, ()) for c in cases]
+    ids = [c.id for c, _ in unwrapped]
     dupes = {i for i in ids if ids.count(i) > 1}
     assert not dupes, f"duplicate case ids: {dupes}"
-    return [pytest.param(c, id=c.id) for c in cases]
+    return [pytest.param(c, id=c.id, marks=marks) for c, marks in unwrapped]

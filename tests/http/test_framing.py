@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import gevent
 import pytest
-from rawhttp import Case, Conn, Recorder, Rejected, Served, case_params, run_case
 
 from dispatch import filter, sequencer
 from dispatch.core import next_dispatcher
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_full
+from tests.http.rawhttp import Case, Conn, Recorder, Rejected, Served, case_params, run_case
 
 H = b"Host: a\r\n"
 MIB = 1024 * 1024

@@ -15,10 +15,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from rawhttp import CLOSE_WITHIN, Conn, Recorder
 
 from dispatch.safety_limits import make_safety_limits
 from dispatch.server import serve
+from tests.http.rawhttp import CLOSE_WITHIN, Conn, Recorder
 
 
 @pytest.fixture(scope="module")

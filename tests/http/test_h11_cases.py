@@ -11,9 +11,9 @@ from __future__ import annotations
 import http.client
 
 import pytest
-from rawhttp import Case, Conn, Rejected, Served, case_params, run_case
 
 from dispatch.safety_limits import make_safety_limits
+from tests.http.rawhttp import Case, Conn, Rejected, Served, case_params, run_case
 
 R400 = Rejected((400,))
 H = b"Host: foo\r\n"

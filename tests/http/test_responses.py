@@ -10,10 +10,10 @@ loopback: not tested.)
 from __future__ import annotations
 
 import pytest
-from rawhttp import Conn
 
 from dispatch import filter, sequencer
 from servlets import response_empty, response_full, response_output
+from tests.http.rawhttp import Conn
 
 H = b"Host: a\r\n"
 BODY = b"0123456789abcde"  # 15 bytes

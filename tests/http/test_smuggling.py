@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from rawhttp import Case, Conn, Rejected, Served, case_params, run_case
+
+from tests.http.rawhttp import Case, Conn, Rejected, Served, case_params, run_case
 
 H = b"Host: a\r\n"
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"

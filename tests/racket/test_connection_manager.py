@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 
 import gevent
-from rawhttp import Conn
 
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_full, response_output
+from tests.http.rawhttp import Conn
 
 
 def ok(request):

@@ -4,10 +4,10 @@ response streams waits for it (``#:max-concurrent 1 #:shutdown-grace-period 6``;
 from __future__ import annotations
 
 import gevent
-from rawhttp import Conn
 
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_output
+from tests.http.rawhttp import Conn
 
 
 def app(request):

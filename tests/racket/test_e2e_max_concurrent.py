@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import gevent
-from rawhttp import Conn
 
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_output
+from tests.http.rawhttp import Conn
 
 REQUEST = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
 

@@ -6,10 +6,10 @@ import time
 
 import gevent
 import requests
-from rawhttp import Conn
 
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_output
+from tests.http.rawhttp import Conn
 
 
 def read_write(request):

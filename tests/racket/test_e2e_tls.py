@@ -6,9 +6,9 @@ import os
 import warnings
 
 import requests
-from racket_fixtures import FIXTURES
 
 from servlets import dispatch_servlet, response_output
+from tests.racket.racket_fixtures import FIXTURES
 
 
 def hello(request):

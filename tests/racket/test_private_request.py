@@ -16,11 +16,11 @@ import json
 from urllib.parse import quote
 
 import pytest
-from racket_fixtures import fixture_bytes
-from rawhttp import Case, Conn, Recorder, Rejected, run_case, with_host
 
 from dispatch.safety_limits import make_safety_limits
 from servlets import dispatch_servlet, response_full
+from tests.http.rawhttp import Case, Conn, Recorder, Rejected, run_case, with_host
+from tests.racket.racket_fixtures import fixture_bytes
 
 TOO_BIG = Rejected((400, 413, 431))
 
@@ -145,8 +145,20 @@ def test_real_world_headers(reporter, name, host):
 CHUNKED = fixture_bytes("post-with-chunked-transfer-encoding") + b"\r\n"  # closes the trailers
 
 
+# llhttp refuses whitespace after a chunk extension's ';' (RFC 9112 allows it as BWS):
+# the stricter reading closes a known request-smuggling gap between parsers.
+CHUNKED_NO_BWS = CHUNKED.replace(b"; ignore-stuff-here", b";ignore-stuff-here")
+
+
+@pytest.mark.xfail(strict=True, reason="whitespace after a chunk extension's ';' is refused "
+                   "(llhttp's strict reading, against request smuggling): 400")
 def test_post_with_chunked_transfer_encoding(reporter):
     result = ask(reporter(), complete(CHUNKED))
+    assert (result["method"], result["path"]) == ("POST", "/test")
+
+
+def test_post_with_chunked_transfer_encoding_without_bws(reporter):
+    result = ask(reporter(), complete(CHUNKED_NO_BWS))
     assert (result["method"], result["path"]) == ("POST", "/test")
     assert result["body"] == "abcdefghijklmnopqrstuvwxyz1234567890abcdef"
     assert header(result, "Date") == "Fri, 31 Dec 1999 23:59:59 GMT"
@@ -154,11 +166,11 @@ def test_post_with_chunked_transfer_encoding(reporter):
 
 def test_too_many_headers_after_chunked_body(reporter):
     # Racket: limit 3 for 3 fields + 2 trailers; here Host is a fourth field.
-    refused(reporter(max_request_headers=4), complete(CHUNKED), (431, 400))
+    refused(reporter(max_request_headers=4), complete(CHUNKED_NO_BWS), (431, 400))
 
 
 def test_chunked_request_too_large(reporter):
-    refused(reporter(max_request_body_length=10), complete(CHUNKED), (413,))
+    refused(reporter(max_request_body_length=10), complete(CHUNKED_NO_BWS), (413,))
 
 
 # -- JSON data ---------------------------------------------------------------------------
