@@ -5,6 +5,7 @@ submitted to their action (a continuation URL) with the names of their inputs.""
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -214,8 +215,8 @@ def test_iteration_5_opens_a_post_and_comments_on_it(program):
 
 
 def walk_with_confirmation(browser: Browser, url: str, initial: list,
-                           redirect: bool) -> list:
-    """Add a post, open it, comment, confirm, go back to the blog; returns the titles.
+                           redirect: bool) -> Page:
+    """Add a post, open it, comment, confirm, go back to the blog (the page returned).
     With ``redirect`` (iteration 7 on), the post and the comment answer with a 303 and a
     reload does not repeat them; without, a reload repeats them."""
     on_top = initial == INITIAL  # model and model-2 put new posts on top; SQL at the end
@@ -245,7 +246,7 @@ def walk_with_confirmation(browser: Browser, url: str, initial: list,
     back = browser.follow(detail, "Back to the blog")
     assert back.title == "My Blog" and back.posts() == expected
     assert back.comment_counts()["First Post"] == 2
-    return back.posts()
+    return back
 
 
 def test_iteration_6_confirms_a_comment_and_goes_back(program):
@@ -280,13 +281,28 @@ def test_iterations_9_to_11_persist_in_the_current_directory(program, tmp_path, 
                                                              data_file, initial):
     blog = program(name)
     assert not os.listdir(tmp_path)  # nothing written before the first visit
-    titles = walk_with_confirmation(Browser(), blog.url, initial, redirect=True)
+    back = walk_with_confirmation(Browser(), blog.url, initial, redirect=True)
     assert os.listdir(tmp_path) == [data_file]
     assert blog.stop() == 0
     again = program(name)  # a restart, in the same directory
     page = Browser().get(again.url)
-    assert page.posts() == titles and page.comment_counts()["First Post"] == 2
+    assert page.posts() == back.posts() and page.comment_counts()["First Post"] == 2
+    # A page from before the restart: its continuations died with the process.
+    old_link = back.link("First Post").replace(blog.url, again.url)
+    expired = Browser().get(old_link)
+    assert "Sorry, this page has expired. Please go back." in expired.text
     assert again.stop() == 0
+
+
+def test_iteration_9_starts_afresh_from_a_damaged_file(program, tmp_path):
+    (tmp_path / "the-blog-data.db").write_text("#s(blog not json")
+    blog = program("iteration_9")
+    page = Browser().get(blog.url)  # model-2's exn handler: the default blog
+    assert page.posts() == INITIAL and page.comment_counts()["First Post"] == 1
+    Browser().submit(page, "Fresh Post", "fresh")
+    assert json.loads((tmp_path / "the-blog-data.db").read_text())["posts"][0] == {
+        "title": "Fresh Post", "body": "fresh", "comments": []}
+    assert blog.stop() == 0
 
 
 def test_iteration_11_uses_the_formlets_names(program):
