@@ -27,11 +27,15 @@ def blog(tmp_path):
 
 
 def shows(driver, title: str, predicate=lambda d: True):
-    """Wait until the page titled ``title`` is shown and ``predicate`` holds on it."""
+    """Wait until the page titled ``title`` is shown and ``predicate`` holds on it.
+    While the browser navigates, the elements found on the page it leaves go stale: try
+    again then."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, WAIT, poll_frequency=0.05).until(
-        lambda d: d.title == title and predicate(d))
+    WebDriverWait(driver, WAIT, poll_frequency=0.05,
+                  ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+                  ).until(lambda d: d.title == title and predicate(d))
 
 
 def posts(driver) -> list:
