@@ -211,6 +211,10 @@ def _response(cls, status: str, code: int, pairs: list, body) -> Response:
             pairs.append(("Content-Length", str(len(body))))
     else:
         response.response = body
+        if type(body) is list and code >= 200 and code != 204 and code != 304 \
+                and all(type(chunk) is bytes for chunk in body):
+            # what werkzeug would count when sending: counted once, here
+            pairs.append(("Content-Length", str(sum(map(len, body)))))
     return response
 
 
