@@ -62,7 +62,8 @@ class Response(_WerkzeugResponse):
         body = self.response
         if (type(body) is list and len(body) == 1 and type(body[0]) is bytes
                 and 200 <= self._status_code < 300 and self._status_code != 204
-                and not self.direct_passthrough and "Content-Length" in self.headers):
+                and not self.direct_passthrough and not self._on_close
+                and "Content-Length" in self.headers):
             start_response(self._status, self.headers.to_wsgi_list())
             return [] if environ["REQUEST_METHOD"] == "HEAD" else body
         return super().__call__(environ, start_response)
@@ -211,10 +212,6 @@ def _response(cls, status: str, code: int, pairs: list, body) -> Response:
             pairs.append(("Content-Length", str(len(body))))
     else:
         response.response = body
-        if type(body) is list and code >= 200 and code != 204 and code != 304 \
-                and all(type(chunk) is bytes for chunk in body):
-            # what werkzeug would count when sending: counted once, here
-            pairs.append(("Content-Length", str(sum(map(len, body)))))
     return response
 
 
