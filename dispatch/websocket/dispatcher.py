@@ -61,6 +61,8 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
         subprotocol=subprotocol, request_line=line, headers=request.headers,
         path=request.path, options=options)
     cancel = conn.at_shutdown(ws.close_for_shutdown)
+    # What the handshake needed is not kept for the life of the connection.
+    del environ, headers, answer, codec, query, line, key, stream
     status = CLOSE_NORMAL
     try:
         handler(ws, *args)
