@@ -20,6 +20,7 @@ from typing import IO, Optional, Union
 import gevent
 from gevent.event import AsyncResult, Event
 from gevent.lock import Semaphore
+from gevent.socket import socket as _GeventSocket
 
 from .protocol import (
     CLOSE_ABNORMAL,
@@ -66,6 +67,9 @@ class _EOF:
 
 
 EOF = _EOF()
+
+# Headers of unmasked, unfragmented text frames of 0-125 bytes.
+_TEXT_HEADS = [bytes((0x81, n)) for n in range(126)]
 
 
 def is_eof(value) -> bool:
@@ -156,9 +160,20 @@ class WebSocketConnection:
         self._released = False
         self._send_lock = Semaphore()
         self._waiting_to_send = 0
-        self._sock = getattr(stream, "socket", stream)
+        self._sock = sock = getattr(stream, "socket", stream)
+        # A plain gevent socket is read and written through its OS socket (non-blocking)
+        # when that cannot block, and waited on through gevent otherwise: no failed
+        # recv() and no exception before each wait, no Python wrapper per call.  TLS
+        # sockets (and anything else) go through their own methods.
+        self._raw = sock._sock if type(sock) is _GeventSocket else None
+        self._leftover = bool(getattr(stream, "_leftover", b""))
+        self._drained = False  # the last read emptied the socket: wait before the next
         self._send_timeout = options.send_timeout
         self._fragmenting = False
+        # Messages shorter than this go uncompressed in a 2-byte-header frame.
+        deflate = protocol.deflate
+        self._plain_below = 0 if protocol.client else min(
+            126, deflate.compress_min if deflate is not None else 126)
         now = time.monotonic()
         self._last_seen = now
         self._next_ping = now + options.ping_interval if options.ping_interval else None
@@ -249,7 +264,9 @@ class WebSocketConnection:
             if self._reading:
                 self._wait_read_turn()
             else:
-                self._read_once()
+                message = self._read_once(True)
+                if message is not None:
+                    return message
 
     def _wait_read_turn(self) -> None:
         turn = self._read_turn
@@ -262,13 +279,16 @@ class WebSocketConnection:
         finally:
             self._want_read -= 1
 
-    def _read_once(self) -> None:
-        """Read what the socket has and handle the frames in it (one reader at a time)."""
+    def _read_once(self, want: bool = False):
+        """Read what the socket has and handle the frames in it (one reader at a time).
+        ``want``: the caller wants a message; the first one is returned rather than
+        queued when nothing is queued before it."""
         self._reading = True
+        message = None
         try:
             try:
                 # Mid-way through a large frame, ask for more at once: fewer wake-ups.
-                data = self.stream.read1(1 << 20 if self.protocol.buffered else 65536)
+                data = self._recv(1 << 20 if self.protocol.buffered else 65536)
             except socket.timeout:
                 return  # a send set the socket's time-out while this read waited
             except OSError:
@@ -285,7 +305,11 @@ class WebSocketConnection:
                 return
             for opcode, payload in events:
                 if opcode == OP_TEXT or opcode == OP_BINARY:
-                    if not self._close_sent:
+                    if self._close_sent:
+                        continue  # after our close frame, messages are discarded
+                    if want and message is None and self._inbox is None:
+                        message = payload
+                    else:
                         inbox = self._inbox
                         if inbox is None:
                             inbox = self._inbox = deque()
@@ -304,6 +328,28 @@ class WebSocketConnection:
                 turn.set()
             if self._dropped:
                 self._release()
+        return message
+
+    def _recv(self, size: int) -> bytes:
+        raw = self._raw
+        if raw is None or self._leftover:
+            data = self.stream.read1(size)
+            if self._leftover:
+                self._leftover = bool(self.stream._leftover)
+            return data
+        sock = self._sock
+        if self._drained:
+            # The last read took all there was and we answered: the peer's next frame
+            # is a round trip away, so wait for it rather than fail a recv() first.
+            sock._wait(sock._read_event)
+        while True:
+            try:
+                data = raw.recv(size)
+            except BlockingIOError:
+                sock._wait(sock._read_event)
+                continue
+            self._drained = len(data) < size
+            return data
 
     def _peer_closed(self, code: int, reason: str) -> None:
         self.closed = True
@@ -361,10 +407,14 @@ class WebSocketConnection:
 
     def send(self, payload: Union[str, bytes, IO], final_fragment: bool = True,
              payload_type: str = "text") -> None:
-        if payload_type == "text" and final_fragment and not self._fragmenting \
-                and type(payload) is str:
-            # The common case first: a whole text message.
-            self._send_raw(self.protocol.encode_message(payload, binary=False))
+        if type(payload) is str and payload_type == "text" and final_fragment \
+                and not self._fragmenting:
+            # The common case first: a whole text message, small ones framed here.
+            data = payload.encode("utf-8")
+            if len(data) < self._plain_below:
+                self._send_raw(_TEXT_HEADS[len(data)] + data)
+            else:
+                self._send_raw(self.protocol.encode_message(data, binary=False))
             return
         if hasattr(payload, "read"):
             self._send_stream(payload, payload_type)
@@ -409,6 +459,21 @@ class WebSocketConnection:
         if self._dropped or (self._close_sent and not control):
             raise ConnectionClosed("the WebSocket is closed")
         lock = self._send_lock
+        raw = self._raw
+        if raw is not None and not lock.locked():
+            # Nobody is sending: try at once, without the lock (nothing can switch
+            # greenlets between the check and the send). Most frames go whole here.
+            try:
+                sent = raw.send(frame)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                self._drop(f"send failed: {exc}")
+                raise ConnectionClosed(str(exc)) from None
+            if sent == len(frame):
+                return
+            if sent:
+                frame = memoryview(frame)[sent:]
         size = len(frame)
         if lock.locked():
             # The bound is on what queues up behind a send in progress: one large
