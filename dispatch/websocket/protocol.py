@@ -92,8 +92,42 @@ def _unmask(key: bytes, data: bytearray):
         keys = key * (n // 4 + 1)
         return (int.from_bytes(data, "little") ^ int.from_bytes(keys[:n], "little")
                 ).to_bytes(n, "little")
+    if n >= _NUMPY_FROM:
+        xor = _numpy_xor()
+        if xor is not None:
+            return xor(key, data)
     for i in range(4):
         data[i::4] = data[i::4].translate(_XOR[key[i]])
+    return data
+
+
+# At 1 MiB the strided translate takes ~1.8 ms; numpy's XOR of 32-bit words ~0.1 ms.
+# numpy is optional (and imported on the first large frame only: it costs ~20 MB).
+_NUMPY_FROM = 16384
+_numpy = None
+
+
+def _numpy_xor():
+    global _numpy
+    if _numpy is None:
+        try:
+            import numpy
+        except ImportError:
+            numpy = False
+        _numpy = numpy
+    if not _numpy:
+        return None
+    return _xor_words
+
+
+def _xor_words(key: bytes, data: bytearray) -> bytearray:
+    np = _numpy
+    words = len(data) >> 2
+    # Both views are in native byte order, so byte i of each word meets key[i].
+    view = np.frombuffer(data, dtype=np.uint32, count=words)
+    np.bitwise_xor(view, np.frombuffer(key, dtype=np.uint32)[0], out=view)
+    for i in range(words << 2, len(data)):
+        data[i] ^= key[i & 3]
     return data
 
 
