@@ -1,6 +1,7 @@
 """dispatch.websocket and dispatch.sse against hostile or dead peers, over real sockets:
 bounded memory (server RSS from /proc), dead peers dropped, clean closes, quiet logs."""
 import base64
+import gc
 import logging
 import os
 import socket
@@ -12,6 +13,7 @@ import zlib
 
 import gevent
 import pytest
+from greenlet import greenlet
 
 from dispatch.sse import make_sse, sse_dispatcher, sse_send_event
 from dispatch.websocket import (
@@ -25,6 +27,7 @@ from dispatch.websocket import (
     ws_conn_close_status,
     ws_connect,
     ws_recv,
+    ws_recv_evt,
     ws_send,
 )
 from dispatch.websocket.timers import timers
@@ -238,14 +241,29 @@ def test_idle_close_fires_while_a_send_is_blocked(served):
     sock.close()
 
 
+def live_greenlets():
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, greenlet) and not o.dead)
+
+
 def test_keepalive_uses_one_timer_heap_not_a_greenlet_per_connection(served):
-    base = served(make_general_websockets_dispatcher(echo))
+    base = served(make_general_websockets_dispatcher(echo, options=WSOptions(
+        ping_interval=0.05, pong_timeout=5)))
+    first = ws_connect(base.replace("http", "ws") + "/")  # starts the heap's greenlet
+    ws_send(first, "x")
+    assert ws_recv(first) == "x"
+    before = live_greenlets()
     clients = [ws_connect(base.replace("http", "ws") + "/") for _ in range(20)]
     for c in clients:
         ws_send(c, "x")
         assert ws_recv(c) == "x"
-    assert len(timers()) >= 20  # one entry each on the one heap
-    for c in clients:
+    # One greenlet per connection (its handler), none for keep-alive: ``ws_connect``'s
+    # clients have none. A keep-alive greenlet each would make it 40.
+    assert live_greenlets() - before <= 24
+    assert len(timers()) >= 20  # an entry each on the one heap
+    evt = ws_recv_evt(clients[0])  # the client answers pings while it waits
+    assert not evt.wait(0.3)  # several ping intervals: still open
+    for c in [first] + clients:
         ws_close(c)
 
 

@@ -19,6 +19,7 @@ from typing import IO, Optional, Union
 
 import gevent
 from gevent.event import AsyncResult, Event
+from gevent.exceptions import ConcurrentObjectUseError
 from gevent.lock import Semaphore
 from gevent.socket import socket as _GeventSocket
 
@@ -291,7 +292,7 @@ class WebSocketConnection:
                 data = self._recv(1 << 20 if self.protocol.buffered else 65536)
             except socket.timeout:
                 return  # a send set the socket's time-out while this read waited
-            except OSError:
+            except (OSError, ConcurrentObjectUseError):  # the latter: closed meanwhile
                 data = b""
             if not data:
                 self._lost()
