@@ -31,7 +31,7 @@ from dispatch.websocket import (
     ws_send,
 )
 from dispatch.websocket.protocol import mask_payload
-from dispatch.websocket.timers import timers
+from dispatch.websocket.timers import TimerHeap, timers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -454,3 +454,26 @@ def test_malformed_extension_params_are_declined_not_500(served, extensions):
     sock, head, rest = handshake(port_of(base), extensions)
     assert head.startswith(b"HTTP/1.1 101 ") and b"permessage-deflate" not in head
     sock.close()
+
+
+def test_the_timer_heap_calls_in_order_and_skips_cancelled_entries():
+    heap = TimerHeap()
+    calls = []
+    now = time.monotonic()
+    entries = [heap.call_at(now + d, lambda d=d: calls.append(d)) for d in (0.03, 0.01, 0.02)]
+    heap.cancel(entries[2])
+    done = gevent.event.Event()
+    heap.call_at(now + 0.05, done.set)
+    assert done.wait(5)
+    assert calls == [0.01, 0.03]
+    assert len(heap) == 0
+
+
+def test_the_timer_heap_drops_cancelled_entries_once_they_are_most_of_it():
+    heap = TimerHeap()
+    far = time.monotonic() + 3600
+    entries = [heap.call_at(far, lambda: None) for _ in range(3000)]
+    for entry in entries[:2500]:
+        heap.cancel(entry)
+    assert len(heap) == 500 and len(heap._heap) < 3000
+    heap._runner.kill()

@@ -64,9 +64,9 @@ class TimerHeap:
         try:
             while self._heap:
                 now = time.monotonic()
-                heap = self._heap
-                while heap and heap[0][0] <= now:
-                    entry = heapq.heappop(heap)
+                # self._heap, not a local: a callback's cancel() may rebuild it.
+                while self._heap and self._heap[0][0] <= now:
+                    entry = heapq.heappop(self._heap)
                     callback = entry[2]
                     if callback is None:
                         self._cancelled -= 1
