@@ -6,15 +6,18 @@ request that no WebSocket dispatcher wants falls through the sequencer like any 
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Iterable, Optional
 
 from werkzeug.wrappers import Response
 
 from ..core import Dispatcher, next_dispatcher
-from .connection import WebSocketConnection, WSOptions
+from .connection import ConnectionClosed, WebSocketConnection, WSOptions
 from .deflate import DeflateOptions, negotiate_server
 from .handshake import HandshakeError, accept_key, check_request, is_upgrade
-from .protocol import Protocol
+from .protocol import CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, Protocol
+
+log = logging.getLogger("dispatch.websocket")
 
 __all__ = ["accept", "make_general_websockets_dispatcher"]
 
@@ -58,11 +61,20 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
         subprotocol=subprotocol, request_line=line, headers=request.headers,
         path=request.path, options=options)
     cancel = conn.at_shutdown(ws.close_for_shutdown)
+    # What the handshake needed is not kept for the life of the connection.
+    del environ, headers, answer, codec, query, line, key, stream
+    status = CLOSE_NORMAL
     try:
         handler(ws, *args)
+    except ConnectionClosed:
+        pass  # the peer was dropped, and that was logged once: no traceback
+    except Exception:
+        # A bug in the handler: one log record with the traceback, close 1011.
+        log.exception("WebSocket handler failed on %s", request.path)
+        status = CLOSE_INTERNAL_ERROR
     finally:
         cancel()
-        ws.finish()
+        ws.finish(status, "internal error" if status == CLOSE_INTERNAL_ERROR else "")
 
 
 def make_general_websockets_dispatcher(
