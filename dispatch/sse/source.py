@@ -156,6 +156,7 @@ class SSE:
         subscriber.stream = stream
         subscriber.source = self
         stream.max_pieces = self.queue_limit
+        stream.label = "an SSE client"
         first = b"".join(subscriber.queue) + _OPEN
         subscriber.queue.clear()
         stream.write(first)
