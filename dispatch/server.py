@@ -517,10 +517,13 @@ class HTTPConnection:
         reader = self.reader
         leftover, reader.unparsed = reader.unparsed, b""
         reader.dead = True
+        self.reader = _DONE_READER  # no more requests here: the parser is freed
         stream = RawStream(self.socket, leftover)
         if run is not None:
             self.detached = True
-            self.greenlet = gevent.spawn(self._run_detached, run, stream)
+            # a raw greenlet: a gevent Greenlet object would cost a kilobyte more a
+            # connection, for features (links, values) nothing uses here
+            self.greenlet = gevent.spawn_raw(self._run_detached, run, stream)
         return stream
 
     def _run_detached(self, run, stream: RawStream) -> None:
@@ -550,9 +553,22 @@ class HTTPConnection:
         data, _, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
         self.socket.sendall(data)
         self.head_sent = self.upgraded = self.detached = True
-        self.reader.dead = True
+        self.reader = _DONE_READER
         return DetachedStream(self, not http10,
                               self.server.safety_limits.response_send_timeout)
+
+
+class _DoneReader:
+    """The reader of a connection handed over to another protocol: nothing to read."""
+
+    queue: deque = deque()
+    dead = True
+    paused = False
+    in_head = False
+    unparsed = b""
+
+
+_DONE_READER = _DoneReader()
 
 
 def _declared_length(headers: list) -> Optional[int]:
@@ -852,7 +868,7 @@ def _end(conn: HTTPConnection) -> None:
     if conn.greenlet is None:
         conn.close()
     else:
-        conn.greenlet.kill(block=False)
+        gevent.kill(conn.greenlet)  # a Greenlet or a raw greenlet
 
 
 class Stopper:
