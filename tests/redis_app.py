@@ -1,6 +1,7 @@
 """A server process for the multi-process tests: an SSE source on a Redis broker.
 
     python tests/redis_app.py --port 0 --redis-url redis://127.0.0.1:PORT/0
+    python tests/redis_app.py --port 0 --sentinel 127.0.0.1:PORT --service mymaster
 
 GET /sse/ streams; /chat is a WebSocket broadcast group; POST /send?data=...&keep=1
 sends (answers the id, or 503 when the broker is unavailable). Also the WSGI ``app``
@@ -11,6 +12,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 
 from dispatch import filter, sequencer, to_wsgi  # noqa: E402
@@ -27,8 +29,10 @@ from dispatch.websocket import (  # noqa: E402
 from servlets import dispatch_servlet, response_full, response_jsexpr  # noqa: E402
 
 
-def make_dispatcher(redis_url: str):
-    source = make_sse(RedisBroker(redis_url, name="test", history=500), heartbeat=0.5)
+def make_dispatcher(redis_url=None, **options):
+    """``options``: more RedisBroker arguments (``sentinels``, ``service_name``...)."""
+    source = make_sse(RedisBroker(redis_url, name="test", history=500, **options),
+                      heartbeat=0.5)
 
     def send(request):
         try:
@@ -38,7 +42,7 @@ def make_dispatcher(redis_url: str):
             return response_full(503, None, None, "text/plain", [], [str(exc).encode()])
         return response_jsexpr({"id": event_id, "pid": os.getpid()})
 
-    group = make_ws_group(RedisBroker(redis_url, name="chat"))
+    group = make_ws_group(RedisBroker(redis_url, name="chat", **options))
 
     def chat(c):
         ws_group_add(group, c)
@@ -56,9 +60,19 @@ app = to_wsgi(make_dispatcher(os.environ["REDIS_URL"])) if "REDIS_URL" in os.env
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--redis-url", required=True)
+    parser.add_argument("--redis-url")
+    parser.add_argument("--sentinel", action="append", help="HOST:PORT, repeatable")
+    parser.add_argument("--service", default="mymaster")
+    parser.add_argument("--retry-for", type=float, default=5.0)
     args = parser.parse_args()
-    stop = serve(make_dispatcher(args.redis_url), port=args.port, listen_ip="127.0.0.1")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    options = {"retry_for": args.retry_for}
+    if args.sentinel:
+        options.update(sentinels=[(host, int(port)) for host, port in
+                                  (s.rsplit(":", 1) for s in args.sentinel)],
+                       service_name=args.service)
+    stop = serve(make_dispatcher(args.redis_url, **options), port=args.port,
+                 listen_ip="127.0.0.1")
     print(f"Serving on http://localhost:{stop.port}/", flush=True)
     print("Press enter to terminate app", flush=True)
     read_line()
