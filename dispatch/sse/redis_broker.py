@@ -324,8 +324,8 @@ class RedisBroker:
                     self._floor = max(self._floor, _entry_id(self._position)[0])
                     why = entry[1].get(b"g")
                     if why is not None:
-                        log.warning("%s: new generation %s; events Redis had accepted and "
-                                    "lost are gone, clients resume with the new ones",
+                        log.warning("%s: new generation %s, its ids above every earlier "
+                                    "one; events Redis lost in the switch, if any, are gone",
                                     _REASONS.get(why, why.decode()),
                                     self._position.split("-")[0])
                     event_id, payload = self._decode(entry)
