@@ -336,3 +336,22 @@ def test_failover_to_a_replica_without_the_last_writes(servers, apps, tmp_path):
         assert datas(back, 22) == [("kept 3", kept[3]), ("kept 4", kept[4])] + after
         back.close()
     assert "new generation" in stderr_of(a)
+
+
+def test_a_ticker_runs_in_one_process_and_moves_when_it_dies(servers, apps):
+    """Module-level greenlets run in every process (every gunicorn worker): the README's
+    Redis lock pattern keeps one ticker sending, and another takes over."""
+    store = servers("redis", *_NO_PERSISTENCE)
+    a, b = (apps("--redis-url", store.url, "--ticker", "0.1") for _ in range(2))
+    watchers = {app: RawSSE(app.url.rstrip("/"), "/sse/", timeout=10) for app in (a, b)}
+    ticks = [e["data"] for e in watchers[a].events(10)]
+    assert len(set(ticks)) == 1  # one process ticks
+    assert {e["data"] for e in watchers[b].events(10)} == set(ticks)  # the same one
+    leader = int(ticks[0].split()[1])
+    survivor = b if leader == a.proc.pid else a
+    os.kill(leader, signal.SIGKILL)
+    for _ in range(100):  # the lock expires within 1 s: ~10 ticks are missed
+        data = watchers[survivor].events(1)[0]["data"]
+        if data != ticks[0]:
+            break
+    assert data == f"tick {survivor.proc.pid}"
