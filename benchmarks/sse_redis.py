@@ -13,11 +13,10 @@ other's clients.
 ``--failover`` (a master, a replica and a Sentinel) kills the master with SIGKILL half-way;
 ``--restart`` (one Redis without persistence) kills it and starts it again, empty.  Two
 server processes share Redis; the clients are spread over both, events are sent at
-``--rate`` through both.  Reported: events acknowledged, refused (503) and lost (acknowledged
-but never received, per client), the send outage (kill to the first acknowledged event
-that was sent after it) and
-the time to recover (kill to every client having an event sent after the kill).  Needs only
-redis-server.
+``--rate`` through both.  Reported: events acknowledged, refused (503) and lost
+(acknowledged but never received, per client), the send outage (kill to the first
+acknowledged event that was sent after it) and the time to recover (kill to every client
+having an event sent after the kill).  Needs only redis-server.
 """
 from __future__ import annotations
 
