@@ -155,8 +155,8 @@ class RedisBroker:
     Redis is given as one of:
 
     * a URL: ``RedisBroker("redis://127.0.0.1:6379/0")``;
-    * a redis-py client: ``RedisBroker(redis.Redis(...))`` (its socket time-out, if any,
-      must exceed ``block_ms``);
+    * a redis-py client: ``RedisBroker(redis.Redis(...))``, left open by :meth:`close`
+      (a socket time-out shorter than ``block_ms`` shortens the reader's waits);
     * Sentinel: ``RedisBroker(sentinels=[("10.0.0.1", 26379), ...],
       service_name="mymaster")``; every new connection asks the Sentinels where the
       master is, so the broker follows a failover.
@@ -193,11 +193,11 @@ class RedisBroker:
         elif isinstance(url, redis.Redis):
             self.redis = url
             self._owned = False
-            timeout = url.connection_pool.connection_kwargs.get("socket_timeout")
-            if timeout is not None and timeout * 1000 <= block_ms:
-                block_ms = max(1, int(timeout * 1000 / 2))
         else:
             self.redis = redis.Redis.from_url(url or "redis://127.0.0.1:6379/0", **options)
+        timeout = self.redis.connection_pool.connection_kwargs.get("socket_timeout")
+        if timeout is not None and timeout * 1000 <= block_ms:
+            block_ms = max(1, int(timeout * 1000 / 2))  # a read must not time out idle
         self.stream_key = f"{name}:events"
         self.generation_key = f"{name}:generation"
         self.history = history
