@@ -20,6 +20,7 @@ import redis
 
 from dispatch.sse import make_sse
 from dispatch.sse.redis_broker import ID_BASE, SLOT, RedisBroker, _entry_id
+from dispatch.websocket import ws_connect, ws_recv, ws_send
 from tests.sse_client import RawSSE
 from tests.support import Example
 from tests.test_redis import free_port, send, wait_until
@@ -114,6 +115,10 @@ def test_redis_restarted_empty_two_processes(servers, apps):
     store = servers("redis", "--save", "", "--appendonly", "no")
     a, b = apps("--redis-url", store.url), apps("--redis-url", store.url)
     live = [RawSSE(a.url.rstrip("/"), "/sse/"), RawSSE(b.url.rstrip("/"), "/sse/")]
+    members = [ws_connect(app.url.rstrip("/").replace("http", "ws") + "/chat")
+               for app in (a, b)]
+    ws_send(members[0], "hello")
+    assert [ws_recv(m) for m in members] == ["hello"] * 2
     before = [send(app.url.rstrip("/"), f"before {i}")[1]["id"] for i, app in
               enumerate((a, b, a))]
     for client in live:
@@ -136,6 +141,9 @@ def test_redis_restarted_empty_two_processes(servers, apps):
         back = RawSSE(app.url.rstrip("/"), "/sse/", headers={"Last-Event-ID": str(before[-1])})
         assert datas(back, 20) == expected
         back.close()
+    for n in range(4):  # the WebSocket groups share the reader's fate
+        ws_send(members[n % 2], f"after the restart {n}")
+        assert [ws_recv(m) for m in members] == [f"after the restart {n}"] * 2
     for app in (a, b):
         assert "WARNING dispatch.sse.redis" in stderr_of(app)
 
