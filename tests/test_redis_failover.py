@@ -145,19 +145,23 @@ def test_redis_restarted_empty_two_processes(servers, apps):
         ws_send(members[n % 2], f"after the restart {n}")
         assert [ws_recv(m) for m in members] == [f"after the restart {n}"] * 2
     for app in (a, b):
-        assert "WARNING dispatch.sse.redis" in stderr_of(app)
+        assert "Redis lost the stream" in stderr_of(app)  # a WARNING in each process
 
 
 def test_in_process_generations_and_replay(servers, caplog):
     store = servers("redis", *_NO_PERSISTENCE)
     broker = RedisBroker(store.url, name="gen", history=100)
     source = make_sse(broker, heartbeat=None)
+    subscriber = source.subscribe(None)
+    wait_until(lambda: broker._position is not None)  # the reader is reading
     try:
         first = [source.send(data=f"a{i}", id=True) for i in range(3)]
         assert first == [first[0], first[0] + 1, first[0] + 2] and first[0] % ID_BASE == 1
         assert source.send(data="not kept") is None
         assert source.send(data="a3", id=True) == first[0] + 3  # not-kept ones use no id
         assert [i for i, _ in broker.replay(first[1])] == [first[0] + 2, first[0] + 3]
+        # (Events Redis took and lost before the reader read them are gone: wait.)
+        wait_until(lambda: len(subscriber.queue) == 5)
         store.kill()
         store.start()
         with caplog.at_level(logging.WARNING, "dispatch.sse.redis"):
@@ -172,7 +176,15 @@ def test_in_process_generations_and_replay(servers, caplog):
             source.broker.restart()
             assert broker.replay(None) == []
             assert source.send(data="c", id=True) == second[-1] + 1
-        assert "generation" in caplog.text
+            assert [i for i, _ in broker.replay(None)] == [second[-1] + 1]
+            assert [i for i, _ in broker.replay(first[0])] == [second[-1] + 1]
+            assert "from a generation Redis no longer has" in caplog.text
+            # The live subscriber got everything, also what was forgotten at once.
+            wait_until(lambda: len(subscriber.queue) == 8)
+            assert [p.split(b"data: ")[1] for p in subscriber.queue] == [
+                b"a0\n\n", b"a1\n\n", b"a2\n\n", b"not kept\n\n", b"a3\n\n", b"b0\n\n",
+                b"b1\n\n", b"c\n\n"]
+            wait_until(lambda: "Redis lost the stream" in caplog.text)  # the reader's
     finally:
         broker.close()
 

@@ -110,6 +110,19 @@ end
 return {id, epoch, n, why}
 """
 
+# Forget the kept events: replays start after the stream's last entry from now on.  The
+# entries stay until trimmed, so readers that have not delivered them yet still do.
+_FORGET = """
+local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+if type(info) ~= 'table' or info.err then return 0 end
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then
+    redis.call('HSET', KEYS[2], 'forgotten', info[i + 1])
+  end
+end
+return 1
+"""
+
 # After a reset a reader whose cursor is not below the new generation starts again
 # just before it.
 _MAX_SEQ = 2 ** 64 - 1
@@ -205,6 +218,7 @@ class RedisBroker:
         self.block_ms = block_ms
         self.max_backoff = max_backoff
         self._publish = self.redis.register_script(_PUBLISH)
+        self._forget = self.redis.register_script(_FORGET)
         self._reader: Optional[gevent.Greenlet] = None
         self._position: Optional[str] = None
         # The highest epoch this process has seen: a new generation starts above it,
@@ -237,34 +251,37 @@ class RedisBroker:
 
     def replay(self, after: Optional[int]) -> list:
         try:
-            if after is None:
-                entries = self._retrying(lambda: self.redis.xrange(self.stream_key))
-                return self._kept(entries)
-            epoch, n = divmod(after, ID_BASE)
-            current = self._retrying(lambda: self.redis.hmget(self.generation_key,
-                                                              "epoch", "n"))
-            if current[0] is not None and epoch > int(current[0]):
-                # A generation this Redis never had (it lost it, and its clock is behind):
-                # the client gets the whole window rather than nothing.
-                log.warning("Last-Event-ID %d is from a generation Redis no longer has; "
-                            "replaying the whole window", after)
-                entries = self._retrying(lambda: self.redis.xrange(self.stream_key))
-                return self._kept(entries)
-            if current[0] is not None and epoch == int(current[0]) and n > int(current[1]):
-                log.warning("Last-Event-ID %d is past what Redis has (%d): Redis lost the "
-                            "events in between", after, epoch * ID_BASE + int(current[1]))
-            entries = self._retrying(lambda: self.redis.xrange(
-                self.stream_key, min=f"{epoch}-{n * SLOT + 1}", max="+"))
+            current_epoch, current_n, forgotten = self._retrying(lambda: self.redis.hmget(
+                self.generation_key, "epoch", "n", "forgotten"))
+            start = (0, 0)
+            if after is not None:
+                epoch, n = divmod(after, ID_BASE)
+                start = (epoch, n * SLOT + 1)
+                if current_epoch is not None and epoch > int(current_epoch):
+                    # A generation this Redis never had (it lost it, and its clock is
+                    # behind): the client gets the whole window rather than nothing.
+                    log.warning("Last-Event-ID %d is from a generation Redis no longer has; "
+                                "replaying the whole window", after)
+                    start = (0, 0)
+                elif current_epoch is not None and epoch == int(current_epoch) and \
+                        n > int(current_n):
+                    log.warning("Last-Event-ID %d is past what Redis has (%d): Redis lost "
+                                "the events in between", after,
+                                epoch * ID_BASE + int(current_n))
+            low = f"{start[0]}-{start[1]}"
+            if forgotten is not None and _entry_id(forgotten) >= start:
+                low = "(" + forgotten.decode()  # after sse_restart_messages: not before it
+            entries = self._retrying(lambda: self.redis.xrange(self.stream_key, min=low))
         except redis.RedisError as exc:
             log.warning("no replay, Redis is unavailable: %s", exc)
             return []
         return self._kept(entries)
 
     def restart(self) -> None:
-        # Emptied, not deleted: the stream and its generation stay, ids keep increasing.
+        # Replays start after the stream's current end; the entries themselves stay (until
+        # trimmed) for the readers that have not delivered them yet, and ids go on.
         try:
-            self._retrying(lambda: self.redis.xtrim(self.stream_key, maxlen=0,
-                                                    approximate=False))
+            self._retrying(lambda: self._forget(keys=[self.stream_key, self.generation_key]))
         except redis.RedisError as exc:
             raise BrokerUnavailable(f"Redis did not forget the events: {exc}") from exc
 
