@@ -15,9 +15,9 @@ stream with the Redis server that made it.  A new one starts when the stream or 
 generation is gone, when another Redis server answers (a restart or a failover), or after
 ``10**6 - 1`` kept events.  The id a client sees is ``epoch * 10**6 + n`` for the n-th kept
 event of its generation: ids increase across every reset, a reader's cursor is below
-everything that comes after, and a ``Last-Event-ID`` of an earlier generation gets the
-whole current window.  The first entry of a generation made after a reset says so, and
-each process logs a WARNING when it sees one.
+everything that comes after, and a ``Last-Event-ID`` of an earlier generation gets what
+Redis still has after it, the whole current generation included.  The first entry of a
+generation made after a reset says so, and each process logs a WARNING when it sees one.
 
 When Redis is away, sending retries for ``retry_for`` seconds (long enough for a Sentinel
 failover) and then raises :class:`BrokerUnavailable` (nothing is dropped silently); open
