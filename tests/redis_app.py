@@ -37,14 +37,14 @@ def ticker(source, client: redis.Redis, every: float) -> None:
     """Send a tick every ``every`` seconds from one process only: the one holding the
     lock.  The lock expires unless renewed, so another process takes over when this
     one dies."""
-    lock = client.lock("test:ticker", timeout=max(1.0, 5 * every))
+    lock = client.lock("test:ticker", timeout=max(3.0, 5 * every))
     while True:
         try:
             if lock.acquire(blocking=False):
                 while True:
                     sse_send_event(source, data=f"tick {os.getpid()}", id=True)
                     gevent.sleep(every)
-                    lock.extend(max(1.0, 5 * every), replace_ttl=True)  # LockError if lost
+                    lock.extend(max(3.0, 5 * every), replace_ttl=True)  # LockError if lost
         except (redis.RedisError, BrokerUnavailable):
             pass  # lost the lock, or Redis is away: compete again
         gevent.sleep(every)
