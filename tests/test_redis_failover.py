@@ -375,3 +375,11 @@ def test_a_ticker_runs_in_one_process_and_moves_when_it_dies(servers, apps):
         if data != ticks[0]:
             break
     assert data == f"tick {survivor.proc.pid}"
+
+
+def test_a_sentinel_configuration_is_checked():
+    with pytest.raises(ValueError, match="service_name"):
+        RedisBroker(sentinels=[("127.0.0.1", 26379)])
+    with pytest.raises(ValueError, match="either url or sentinels"):
+        RedisBroker("redis://127.0.0.1:6379/0", sentinels=[("127.0.0.1", 26379)],
+                    service_name="mymaster")
