@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 if TYPE_CHECKING:
-    from .server import DispatchHandler
+    from servlets.request import Request
 
-__all__ = ["Connection", "RawStream", "UpgradeNotSupported", "WSGIApp"]
+    from .server import HTTPConnection
+
+__all__ = ["Connection", "RawStream", "UpgradeNotSupported", "WSGIApp", "rewind_body"]
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -24,6 +26,8 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 HANDLER_KEY = "gevent_dispatch.handler"
 #: environ key of the server's limit on bodies read whole (safety limits).
 MAX_BODY_KEY = "gevent_dispatch.max_body"
+#: environ key of the server's :class:`~dispatch.safety_limits.SafetyLimits`
+SAFETY_LIMITS_KEY = "gevent_dispatch.safety_limits"
 
 
 def _nothing() -> None:
@@ -103,11 +107,32 @@ class Connection:
         """
         if self.answered:
             raise RuntimeError("this connection was already answered")
-        handler: Optional[DispatchHandler] = self.environ.get(HANDLER_KEY)
+        handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
         if handler is None:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
         self.upgraded = handler.take_over("101 Switching Protocols", headers)
         return self.upgraded
+
+    @property
+    def can_detach(self) -> bool:
+        """Whether :meth:`detach` works here (this project's server, a plain socket)."""
+        handler = self.environ.get(HANDLER_KEY)
+        return handler is not None and handler.can_detach
+
+    def detach(self, status: str, headers: list[tuple[str, str]]):
+        """Send ``status`` and ``headers`` now and return a
+        :class:`~dispatch.detached.DetachedStream` for the body: written from any
+        greenlet without blocking, it outlives the dispatcher (long-lived streams such
+        as SSE then cost no greenlet while idle) and closes the connection when it
+        ends."""
+        if self.answered:
+            raise RuntimeError("this connection was already answered")
+        handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
+        if handler is None:
+            raise UpgradeNotSupported("the server running this app cannot detach streams")
+        stream = handler.detach(status, headers)
+        self.upgraded = stream  # type: ignore[assignment]
+        return stream
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` when the server shuts down gracefully (a WebSocket closes with
@@ -129,3 +154,25 @@ class Connection:
         sock = self.socket
         if sock is not None:
             sock.settimeout(seconds)
+
+
+def rewind_body(request: Request) -> None:
+    """Make the request body readable again from its start, after a dispatcher that read
+    it declined: the next dispatcher, or a WSGI application after it, reads it whole.
+    The sequencer calls this; a dispatcher that tries others itself should too."""
+    stream = request.environ.get("wsgi.input")
+    rewind = getattr(stream, "rewind", None)
+    if rewind is not None:
+        if rewind():
+            request.__dict__.pop("stream", None)  # werkzeug's wrapper counted the reads
+    elif stream is not None and getattr(stream, "seekable", lambda: False)():
+        stream.seek(0)  # a BytesIO (werkzeug's test client)
+        request.__dict__.pop("stream", None)
+
+
+def stop_recording_body(environ: dict) -> None:
+    """The response has been chosen: what is read of the body from now on need not be
+    kept for :func:`rewind_body`."""
+    stream = environ.get("wsgi.input")
+    if getattr(stream, "recording", False):
+        stream.recording = False

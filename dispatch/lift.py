@@ -12,6 +12,8 @@ __all__ = ["make"]
 
 def make(proc: Callable[..., WSGIApp]) -> Dispatcher:
     """A dispatcher that answers every request with ``proc(request)``."""
+    if not callable(proc):
+        raise TypeError(f"lift.make: proc must be a procedure taking the request, not {proc!r}")
 
     def lift(conn, request):
         conn.respond(proc(request))

@@ -40,6 +40,10 @@ class _Limiter:
 def make(num: int, inner: Dispatcher, over_limit: str = "block") -> Dispatcher:
     if over_limit not in ("block", "kill-new", "kill-old"):
         raise ValueError("over_limit is 'block', 'kill-new' or 'kill-old'")
+    if isinstance(num, bool) or not isinstance(num, int):
+        raise TypeError(f"limit.make: num must be an int, not {num!r}")
+    if not callable(inner):
+        raise TypeError(f"limit.make: inner must be a dispatcher, not {inner!r}")
     if num < 1:
         raise ValueError("num must be >= 1")
     limiter = _Limiter(num)

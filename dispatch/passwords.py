@@ -5,16 +5,21 @@
 after it in a sequencer answers).  Malformed ``Authorization`` headers count as no
 credentials: ``401``, never ``500``.
 
-The password file (Racket's format) is one s-expression, a list of realms::
+The password file is Racket's: one quoted s-expression, a list of realms::
 
-    (("secret stuff" "/secret(/.*)?" (bubba "bbq") (|Billy| "BoB")))
+    '(("secret stuff" "/secret(/.*)?" (bubba "bbq") (aladdin "open sesame")))
 
-each ``(realm path-regex (user password) ...)``; a path matching a realm's regex needs
-one of its users.
+each ``(realm path-regex (user password) ...)``.  A path in which a realm's regex is
+found (searched, as Racket's ``regexp-match``) needs one of its users.  The regex may
+also be written ``#rx"..."``, ``#px"..."`` or, for a byte regex, ``#rx#"..."``.  User
+names are compared case-insensitively (Racket lowercases the name the client sends).
+The file is read again when its modification time changes, as Racket does.
 """
 from __future__ import annotations
 
 import hmac
+import inspect
+import logging
 import os
 import re
 from typing import Callable, Optional, Union
@@ -23,26 +28,53 @@ from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Response
 
 from .core import Dispatcher, next_dispatcher
+from .filter import path_searcher
 
 __all__ = ["make", "make_basic_denied_path", "password_file_to_authorized", "read_realms"]
+
+log = logging.getLogger("dispatch")
 
 Denied = Callable[..., Optional[str]]
 Authorized = Callable[[str, Optional[str], Optional[str]], Optional[str]]
 
 
-def _unauthorized(realm: str) -> Response:
+def _challenge(realm: str) -> tuple:
     quoted = realm.replace("\\", "\\\\").replace('"', '\\"')
+    return ("WWW-Authenticate", f'Basic realm="{quoted}"')
+
+
+def _unauthorized(realm: str) -> Response:
     return Response("Authorization required\n", status=401, mimetype="text/plain",
-                    headers=[("WWW-Authenticate", f'Basic realm="{quoted}"')])
+                    headers=[_challenge(realm)])
+
+
+def _takes_two(proc: Callable) -> bool:
+    try:
+        inspect.signature(proc).bind(None, None)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to inspect: this project's one-argument form
+        return False
+    return True
 
 
 def make(denied: Denied,
-         authentication_responder: Callable[[str], Response] = _unauthorized) -> Dispatcher:
+         authentication_responder: Callable[..., Response] = _unauthorized) -> Dispatcher:
+    """``authentication_responder`` is ``(realm) -> response``, or Racket's
+    ``(url, header) -> response`` where ``header`` is the ``("WWW-Authenticate",
+    'Basic realm="..."')`` pair its response must carry."""
+    if not callable(denied):
+        raise TypeError(f"passwords.make: denied must be a procedure, not {denied!r}")
+    racket_style = _takes_two(authentication_responder)
+
     def passwords(conn, request):
         realm = denied(request)
         if realm is None or realm is False:
             next_dispatcher()
-        conn.respond(authentication_responder(realm))
+        if racket_style:
+            conn.respond(authentication_responder(request.url, _challenge(realm)))
+        else:
+            conn.respond(authentication_responder(realm))
 
     return passwords
 
@@ -70,51 +102,114 @@ def make_basic_denied_path(authorized: Authorized) -> Denied:
 
 # -- the password file ------------------------------------------------------------------
 
-_TOKEN = re.compile(r'\s*(?:(\()|(\))|"((?:[^"\\]|\\.)*)"|\|([^|]*)\||([^\s()"|]+))')
+class _Symbol(str):
+    """A bare word of the file (Racket's symbol), as opposed to a "string"."""
+
+
+class _Regex:
+    def __init__(self, pattern: Union[str, bytes]) -> None:
+        self.pattern = pattern
+
+
+_TOKEN = re.compile(r'''(?x)
+    (?P<space>\s+|;[^\n]*)
+  | (?P<open>[(\[]) | (?P<close>[)\]]) | (?P<quote>')
+  | \#[rp]x(?P<bytes>\#)?"(?P<regex>(?:[^"\\]|\\.)*)"
+  | "(?P<string>(?:[^"\\]|\\.)*)"
+  | \|(?P<bars>[^|]*)\|
+  | (?P<symbol>[^\s()\[\]"|';]+)
+''')
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), text, flags=re.S)
+
+
+_QUOTE = object()  # a quote mark waiting for its datum
 
 
 def _parse(text: str):
+    """The one datum of the file; ``'X`` and ``(quote X)`` are read as ``X``."""
     stack: list = [[]]
+
+    def push(value) -> None:
+        top = stack[-1]
+        while top and top[-1] is _QUOTE:
+            top.pop()
+            value = [_Symbol("quote"), value]
+        top.append(value)
+
     pos = 0
     while pos < len(text):
-        if text[pos:].strip() == "" or text[pos:].lstrip().startswith(";"):
-            break
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise ValueError(f"password file: cannot read at {pos}")
+            raise ValueError(f"password file: cannot read at character {pos}: "
+                             f"{text[pos:pos + 20]!r}")
         pos = match.end()
-        opening, closing, string, bars, symbol = match.groups()
-        if opening:
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        if kind == "quote":
+            stack[-1].append(_QUOTE)
+        elif kind == "open":
             stack.append([])
-        elif closing:
+        elif kind == "close":
             if len(stack) == 1:
                 raise ValueError("password file: unbalanced ')'")
-            done = stack.pop()
-            stack[-1].append(done)
-        elif string is not None:
-            stack[-1].append(re.sub(r"\\(.)", r"\1", string))
+            if stack[-1] and stack[-1][-1] is _QUOTE:
+                raise ValueError("password file: a quote mark before ')'")
+            push(stack.pop())
+        elif kind in ("regex", "bytes"):
+            source = _unescape(match.group("regex"))
+            push(_Regex(source.encode("utf-8") if match.group("bytes") else source))
+        elif kind == "string":
+            push(_unescape(match.group("string")))
         else:
-            stack[-1].append(bars if bars is not None else symbol)
-    if len(stack) != 1 or len(stack[0]) != 1:
-        raise ValueError("password file: expected one list")
-    return stack[0][0]
+            push(_Symbol(match.group("bars") if kind == "bars" else match.group("symbol")))
+    if len(stack) != 1:
+        raise ValueError("password file: a '(' is never closed")
+    data = stack[0]
+    if len(data) != 1 or data[0] is _QUOTE:
+        raise ValueError(f"password file: expected one list, found {len(data)} data")
+    datum = data[0]
+    if isinstance(datum, list) and len(datum) == 2 and isinstance(datum[0], _Symbol) \
+            and datum[0] == "quote":
+        datum = datum[1]  # Racket's own files are quoted: '((realm ...) ...)
+    return datum
 
 
-def read_realms(path: str) -> list:
-    """``[(realm, compiled regex, {user: password}), ...]`` from a password file."""
+def read_realms(path: Union[str, os.PathLike]) -> list:
+    """``[(realm, search, {user: password}), ...]`` from a password file, where
+    ``search(url_path)`` finds the realm's regex.  Racket: ``read-passwords``."""
     with open(path, encoding="utf-8") as f:
         data = _parse(f.read())
+    if not isinstance(data, list):
+        raise ValueError(f"password file {os.fspath(path)!r}: expected a list of realms")
     realms = []
     for entry in data:
-        if not isinstance(entry, list) or len(entry) < 2:
-            raise ValueError(f"password file: bad realm entry {entry!r}")
+        if not isinstance(entry, list) or len(entry) < 2 \
+                or isinstance(entry[0], (list, _Symbol, _Regex)) \
+                or not isinstance(entry[0], str) \
+                or not isinstance(entry[1], (str, _Regex)) or isinstance(entry[1], _Symbol):
+            raise ValueError(f"password file: a realm entry is (\"realm\" \"regex\" "
+                             f"(user \"password\") ...), not {entry!r}")
         realm, regex, *users = entry
-        table = {}
+        table: dict = {}
         for user in users:
-            if not isinstance(user, list) or len(user) != 2:
-                raise ValueError(f"password file: bad user entry {user!r}")
-            table[user[0]] = user[1]
-        realms.append((realm, re.compile(regex), table))
+            if not isinstance(user, list) or len(user) != 2 \
+                    or not all(isinstance(x, str) for x in user) \
+                    or isinstance(user[1], _Symbol):
+                raise ValueError(f"password file: a user entry is (user \"password\"), "
+                                 f"not {user!r}")
+            table.setdefault(str(user[0]).lower(), str(user[1]))  # the first one wins
+        pattern = regex.pattern if isinstance(regex, _Regex) else regex
+        try:
+            search = path_searcher(pattern, "password file regex")
+        except re.error as exc:
+            raise ValueError(f"password file: the regex of realm {str(realm)!r} does not "
+                             f"compile: {exc}") from None
+        realms.append((str(realm), search, table))
     return realms
 
 
@@ -122,20 +217,49 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
+def _mtime(path) -> Optional[tuple]:
+    """What tells a changed file (Racket looks at the modification seconds only)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
 def password_file_to_authorized(path: Union[str, os.PathLike]) -> tuple:
-    """``(refresh, authorized)`` for a password file; ``refresh()`` re-reads it.
-    Racket: ``password-file->authorized?``.  Passwords are compared in constant time."""
-    realms = read_realms(path)
+    """``(refresh, authorized)`` for a password file; ``refresh()`` re-reads it now.
+    Racket: ``password-file->authorized?``.
+
+    The file must exist and parse when this is called (Racket lets every request through
+    while it is missing).  It is read again when its modification time changes; a
+    version that does not parse is logged and the previous one stays in force.
+    Passwords are compared in constant time.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"password_file_to_authorized: a path, not {path!r}")
+    state = {"realms": read_realms(path), "mtime": _mtime(path)}
 
     def refresh() -> None:
-        nonlocal realms
-        realms = read_realms(path)
+        mtime = _mtime(path)
+        state["realms"], state["mtime"] = read_realms(path), mtime
+
+    def current() -> list:
+        mtime = _mtime(path)
+        if mtime is not None and mtime != state["mtime"]:
+            try:
+                refresh()
+            except (OSError, ValueError) as exc:
+                state["mtime"] = mtime  # one message per change, not one per request
+                log.error("password file %s not reloaded, the previous one stays: %s",
+                          os.fspath(path), exc)
+        return state["realms"]
 
     def authorized(url_path: str, user: Optional[str], password: Optional[str]):
-        for realm, regex, users in realms:
-            if regex.fullmatch(url_path) is None:
+        name = user.lower() if user is not None else None
+        for realm, search, users in current():
+            if search(url_path) is None:
                 continue
-            known = users.get(user) if user is not None else None
+            known = users.get(name) if name is not None else None
             # Compare even for unknown users, so timing does not tell which users exist.
             if not _same(known if known is not None else "\0unknown",
                          password if password is not None else "") or known is None:

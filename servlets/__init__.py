@@ -7,6 +7,7 @@ from .response import (
     Response,
     permanently,
     redirect_to,
+    redirection_status,
     response_empty,
     response_full,
     response_jsexpr,
@@ -14,13 +15,102 @@ from .response import (
     response_xexpr,
     see_other,
     temporarily,
+    temporarily_same_method,
 )
 from .servlet import dispatch_servlet
-from .xexpr import CData, xexpr_to_string
+from .xexpr import PI, CData, Comment, InvalidXexpr, xexpr_to_string
+
+# isort: split
+# The servlet layer (Racket's web-server/servlet-env, dispatch, http/bindings, cookies,
+# basic-auth, templates).
+from .basic_auth import make_basic_auth_header, request_to_basic_credentials
+from .bindings import (
+    BindingError,
+    BindingFile,
+    BindingForm,
+    bindings_assq,
+    bindings_assq_all,
+    exists_binding,
+    extract_binding_single,
+    extract_bindings,
+    request_bindings,
+    request_bindings_raw,
+)
+from .cookies import ClientCookie, Cookie, cookie_to_header, make_cookie, request_cookies
+from .dispatch_rules import (
+    Arg,
+    DispatchUrlError,
+    Symbol,
+    define_container,
+    dispatch_case,
+    dispatch_rules,
+    dispatch_rules_applies,
+    dispatch_url,
+    integer_arg,
+    make_arg,
+    number_arg,
+    real_arg,
+    serve_dispatch,
+    string_arg,
+    symbol_arg,
+    ws_dispatch_rules,
+)
+from .id_cookie import (
+    logout_id_cookie,
+    make_id_cookie,
+    make_secret_salt_file,
+    request_id_cookie,
+    valid_id_cookie,
+)
+from .managers import make_none_manager, make_threshold_lru_manager, make_timeout_manager
+from .templates import include_template
+from .web import (
+    adjust_timeout,
+    clear_continuation_table,
+    current_servlet_continuation_expiration_handler,
+    redirect_get,
+    redirect_get_forget,
+    send_back,
+    send_finish,
+    send_forward,
+    send_suspend,
+    send_suspend_dispatch,
+    with_errors_to_browser,
+)
+
+_LAZY = {"serve_servlet", "serve_servlet_dispatcher", "mount"}
+
+
+def __getattr__(name):
+    # servlet_env pulls in the server: loaded on first use, not with every import.
+    if name in _LAZY:
+        from . import servlet_env as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module 'servlets' has no attribute {name!r}")
 
 __all__ = [
-    "APPLICATION_JSON_MIME_TYPE", "CData", "Request", "Response", "TEXT_HTML_MIME_TYPE",
-    "dispatch_servlet", "permanently", "redirect_to", "response_empty", "response_full",
-    "response_jsexpr", "response_output", "response_xexpr", "see_other", "temporarily",
-    "xexpr_to_string",
+    "APPLICATION_JSON_MIME_TYPE", "CData", "Comment", "InvalidXexpr", "PI", "Request",
+    "Response", "TEXT_HTML_MIME_TYPE",
+    "dispatch_servlet", "permanently", "redirect_to", "redirection_status", "response_empty",
+    "response_full", "response_jsexpr", "response_output", "response_xexpr", "see_other",
+    "temporarily", "temporarily_same_method", "xexpr_to_string",
+    # servlet layer
+    "Arg", "BindingError", "BindingFile", "BindingForm", "ClientCookie", "Cookie",
+    "DispatchUrlError", "Symbol", "bindings_assq", "bindings_assq_all",
+    "cookie_to_header", "define_container", "dispatch_case", "dispatch_rules",
+    "dispatch_rules_applies", "dispatch_url", "exists_binding", "extract_binding_single",
+    "extract_bindings", "include_template", "integer_arg", "logout_id_cookie",
+    "make_arg", "make_basic_auth_header", "make_cookie", "make_id_cookie",
+    "make_secret_salt_file", "mount", "number_arg", "real_arg", "request_bindings",
+    "request_bindings_raw", "request_cookies", "request_id_cookie",
+    "request_to_basic_credentials", "serve_dispatch", "serve_servlet",
+    "serve_servlet_dispatcher", "string_arg", "symbol_arg", "valid_id_cookie",
+    "ws_dispatch_rules",
+    # stateful servlets (web-server/servlet/web, web-server/managers/*)
+    "adjust_timeout", "clear_continuation_table",
+    "current_servlet_continuation_expiration_handler", "make_none_manager",
+    "make_threshold_lru_manager", "make_timeout_manager", "redirect_get",
+    "redirect_get_forget", "send_back", "send_finish", "send_forward", "send_suspend",
+    "send_suspend_dispatch", "with_errors_to_browser",
 ]

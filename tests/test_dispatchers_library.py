@@ -8,6 +8,7 @@ import gevent
 import pytest
 import requests
 
+from dispatch import filter as filter_
 from dispatch import (
     host,
     lift,
@@ -97,8 +98,8 @@ def test_timeout_changes_the_socket_timeout_then_declines(served):
 
 
 @pytest.mark.parametrize("fmt, expected", [
-    ("paren", '(from "127.0.0.1" to "127.0.0.1" for "http://127.0.0.1:'),
-    ("extended", '((client-ip "127.0.0.1") (host-ip "127.0.0.1") (referer #f) (uri "http'),
+    ("paren", '(from "127.0.0.1" to "127.0.0.1" for "/p?q=1" at "'),
+    ("extended", '((client-ip "127.0.0.1") (host-ip "127.0.0.1") (referer #f) (uri "/p?q=1")'),
     ("apache-default", '127.0.0.1 - - ['),
 ])
 def test_log_formats_to_a_stream_then_declines(served, fmt, expected):
@@ -253,3 +254,45 @@ def test_limit_kill_old_ends_the_oldest(served):
     assert b"done" not in read_all(old)  # ended: its connection closed unanswered
     release.set()
     assert b"done" in read_all(new)
+
+
+def test_byte_regexes_filter_and_a_wrong_regex_fails_at_make(served):
+    d = sequencer.make(filter_.make(rb"^/api/", answer("api")),
+                       filter_.make(rb"^/caf\xc3\xa9/b", answer("utf-8 bytes")),
+                       filter_.make("^/caf\u00e9", answer("str")),
+                       answer("rest"))
+    client = Client(d)
+    assert client.get("/api/x").data == b"api"
+    assert client.get("/caf%C3%A9/b").data == b"utf-8 bytes"  # the path as UTF-8
+    assert client.get("/caf%C3%A9").data == b"str"
+    assert client.get("/other").data == b"rest"  # the byte filter declined, nothing failed
+    base = served(d)
+    assert requests.get(base + "/api/y", timeout=5).text == "api"
+    assert requests.get(base + "/x", timeout=5).text == "rest"
+    for bad in (42, None, ["^/api/"]):
+        with pytest.raises(TypeError, match="str or bytes"):
+            filter_.make(bad, answer("never"))
+
+
+def test_unknown_log_formats_list_the_known_ones():
+    with pytest.raises(ValueError, match="'combined'"):
+        log.make("json", io.StringIO())
+    with pytest.raises(ValueError, match="'parenthesized-default'"):
+        logresp.make(answer("x"), "json", io.StringIO())
+
+
+@pytest.mark.parametrize("build", [
+    lambda: sequencer.make(answer("a"), "not a dispatcher"),
+    lambda: lift.make(None),
+    lambda: pathprocedure.make(42, lambda r: text("x")),
+    lambda: pathprocedure.make("/p", "not a procedure"),
+    lambda: wrap.make(lambda r: text("x"), None),
+    lambda: timeout.make("5"),
+    lambda: limit.make("2", answer("a")),
+    lambda: limit.make(2, None),
+    lambda: method.make(42, answer("a")),
+    lambda: host.make(None),
+])
+def test_mistakes_are_type_errors_at_make(build):
+    with pytest.raises(TypeError):
+        build()

@@ -91,29 +91,38 @@ def test_bodies_over_the_limit_are_413(app_at):
     assert requests.post(base + "/", data=b"x" * 1001, timeout=5).status_code == 413
 
 
-def test_beyond_max_concurrent_connections_a_clear_503(served):
+def test_beyond_max_concurrent_connections_the_next_ones_wait_their_turn(served):
+    # Racket: max-concurrent connections are served; the others wait (max-waiting).
     release = gevent.event.Event()
     entered = []
 
     def slow(conn, request):
-        entered.append(1)
-        release.wait(10)
-        conn.respond(text("done"))
+        entered.append(request.path)
+        if request.path == "/hold":
+            release.wait(10)
+        conn.respond(text("done " + request.path))
 
     base = served(slow, safety_limits=make_safety_limits(max_concurrent=2))
     holders = [socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
                for _ in range(2)]
     for sock in holders:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
     with gevent.Timeout(5):
         while len(entered) < 2:
             gevent.sleep(0.01)
-    reply = exchange(base, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert reply.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 1" in reply
+    waiting = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
+    waiting.sendall(b"GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    waiting.settimeout(0.3)
+    with pytest.raises(socket.timeout):  # not served, not refused: waiting
+        waiting.recv(1000)
+    assert entered == ["/hold", "/hold"]
     release.set()
     for sock in holders:
-        assert b"done" in sock.recv(1000)
-        sock.close()
+        assert b"done /hold" in sock.recv(1000)
+        sock.close()  # frees a place
+    waiting.settimeout(5)
+    assert b"done /third" in waiting.recv(1000)
+    waiting.close()
 
 
 @pytest.mark.parametrize("request_bytes", [

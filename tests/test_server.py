@@ -6,7 +6,8 @@ import pytest
 import requests
 
 from dispatch import filter, lift, sequencer
-from dispatch.server import DispatchHandler, serve
+from dispatch.http11.reader import Message
+from dispatch.server import HTTPConnection, serve
 from servlets import response_full
 
 
@@ -57,34 +58,52 @@ class RecordingSocket:
         self.sends.append(bytes(data))
 
 
-def handler_with(sock, chunked=False):
-    handler = DispatchHandler.__new__(DispatchHandler)
-    handler.socket = sock
-    handler.response_length = 0
-    handler.request_version = "HTTP/1.1"
-    handler.result = None
-    handler.code = 200
-    handler.status = b"200 OK"
-    handler.response_headers = [(b"Content-Type", b"text/plain")]
-    handler.provided_date = True
-    handler.provided_content_length = "5" if not chunked else None
-    handler.response_use_chunked = False
-    return handler
+def connection_with(sock, version="1.1", method="GET"):
+    """An HTTPConnection in the middle of answering a request, writing to ``sock``."""
+    conn = HTTPConnection.__new__(HTTPConnection)
+    conn.socket = sock
+    conn.message = Message()
+    conn.message.version = version
+    conn.message.method = method
+    conn.keep_alive = True
+    conn.head_sent = conn.upgraded = False
+    conn.status = None
+    conn._raw = None  # no OS socket under this one
+    conn.start_response("200 OK", [("Content-Type", "text/plain")])
+    return conn
 
 
 def test_headers_and_a_small_body_leave_in_one_send():
     sock = RecordingSocket()
-    handler_with(sock)._write_with_headers(b"hello")
+    connection_with(sock)._send_result([b"hello"], "GET")
     assert len(sock.sends) == 1
     assert sock.sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: 5\r\n" in sock.sends[0]
     assert sock.sends[0].endswith(b"\r\n\r\nhello")
 
 
 def test_first_chunk_of_a_chunked_body_joins_the_headers():
     sock = RecordingSocket()
-    handler_with(sock, chunked=True)._write_with_headers(b"hello")
-    assert len(sock.sends) == 1
-    assert b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n" in sock.sends[0]
+    connection_with(sock)._send_result(iter([b"hello", b"world"]), "GET")
+    assert b"Transfer-Encoding: chunked\r\n" in sock.sends[0]
+    assert sock.sends[0].endswith(b"\r\n\r\n5\r\nhello\r\n")
+    assert sock.sends[1:] == [b"5\r\nworld\r\n", b"0\r\n\r\n"]
+
+
+def test_a_streamed_http10_body_is_close_delimited():
+    sock = RecordingSocket()
+    conn = connection_with(sock, version="1.0")
+    conn._send_result(iter([b"hello", b"world"]), "GET")
+    assert b"chunked" not in sock.sends[0] and b"Content-Length" not in sock.sends[0]
+    assert sock.sends[0].endswith(b"\r\n\r\nhello") and sock.sends[1] == b"world"
+    assert not conn.keep_alive
+
+
+def test_head_sends_no_body_and_no_false_length():
+    sock = RecordingSocket()
+    connection_with(sock, method="HEAD")._send_result(iter([b"hello"]), "HEAD")
+    assert len(sock.sends) == 1 and sock.sends[0].endswith(b"\r\n\r\n")
+    assert b"Content-Length" not in sock.sends[0] and b"chunked" not in sock.sends[0]
 
 
 def test_upgrade_hands_over_the_socket_without_losing_early_bytes(served):
@@ -154,8 +173,8 @@ def test_request_headers_reach_the_environ(served):
     reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a:  2 \r\n"
                                b"X_B: smuggled\r\nConnection: close\r\n\r\n")
     body = reply.split(b"\r\n\r\n", 1)[1]
-    assert b"('HTTP_X_A', '1,2')" in body
-    assert b"smuggled" not in body  # underscores could pose as dashes: dropped, as pywsgi
+    assert b"('HTTP_X_A', '1, 2')" in body
+    assert b"smuggled" not in body  # underscores could pose as dashes: dropped
 
 
 def test_too_many_request_headers_is_431_and_the_server_goes_on(served):
@@ -177,3 +196,61 @@ def test_malformed_request_header_lines_are_400(served, line):
     base = served(echo_headers)
     reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\n" + line + b"\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400 ")
+
+
+def wait_for(predicate, seconds=5.0):
+    with gevent.Timeout(seconds, AssertionError("condition not reached")):
+        while not predicate():
+            gevent.sleep(0.005)
+
+
+def test_an_idle_keep_alive_connection_parks_without_a_greenlet_and_serves_again(served):
+    base = served(lift.make(lambda r: text("hi " + r.path)))
+    server = served.stoppers[-1].server
+    server.park_after = 0.05
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /one")
+        [conn] = server.connections
+        wait_for(lambda: conn.greenlet is None)  # parked: a watcher waits, no greenlet
+        s.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /two")
+        assert conn.greenlet is not None
+    wait_for(lambda: not server.connections)
+
+
+def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
+    from dispatch.safety_limits import make_safety_limits
+
+    base = served(lift.make(lambda r: text("hi")),
+                  safety_limits=make_safety_limits(request_read_timeout=0.3))
+    server = served.stoppers[-1].server
+    server.park_after = 0.05
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi")
+        assert s.recv(1000) == b""  # closed by the server once idle for 0.3 s
+    wait_for(lambda: not server.connections)
+
+
+def test_serving_without_monkey_patching_warns_once_naming_patch_all():
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import warnings\n"
+        "warnings.simplefilter('always')\n"
+        "from dispatch.server import serve\n"
+        "from dispatch import lift\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    for _ in range(2):\n"
+        "        serve(lift.make(lambda r: None), port=0, listen_ip='127.0.0.1')()\n"
+        "print([str(w.message) for w in caught if w.category is RuntimeWarning])\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=60, cwd=root)
+    messages = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    assert len(messages) == 1 and "gevent.monkey.patch_all()" in messages[0]

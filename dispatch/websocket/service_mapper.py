@@ -13,14 +13,18 @@ ports as::
         ("^/ws_test",
          ([None], lambda c: ...)))
 
-Each entry is ``(path_regex, (protocols, handler), ...)``: the regex must match the
-whole path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
+Each entry is ``(path_regex, (protocols, handler), ...)``: the regex (str, or bytes as
+Racket's ``#rx#"..."``, matched against the path's UTF-8 bytes) must match the whole
+path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
 "no subprotocol requested".  Handlers are tried in order; the first whose protocols
 include one the client asked for (or ``None`` when it asked for none) wins, and its
-subprotocol is returned in ``Sec-WebSocket-Protocol``.
+subprotocol is returned in ``Sec-WebSocket-Protocol``.  Named groups of the regex are
+route parameters: ``("^/chat/(?P<room>[^/]+)", ([None], chat))`` calls
+``chat(c, room="lobby")`` for ``/chat/lobby``.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -44,15 +48,30 @@ class ServiceMapper:
         self.entries = entries
 
     def __call__(self, path: str, requested: list) -> Optional[tuple]:
+        chosen = self.match(path, requested)
+        return chosen[:2] if chosen is not None else None
+
+    def match(self, path: str, requested: list) -> Optional[tuple]:
+        """``(subprotocol, handler, params)``: ``params`` are the named groups of the
+        path regex (``(?P<room>[^/]+)``), which the handler gets as keyword arguments."""
         for regex, handlers in self.entries:
-            if regex.fullmatch(path) is None:
+            if isinstance(regex.pattern, bytes):
+                # A bytes regex (Racket's #rx#"...") matches the path's UTF-8 bytes.
+                found = regex.fullmatch(path.encode("utf-8", "surrogateescape"))
+                params = {} if found is None else {
+                    k: v.decode("utf-8", "replace") if v is not None else None
+                    for k, v in found.groupdict().items()}
+            else:
+                found = regex.fullmatch(path)
+                params = {} if found is None else found.groupdict()
+            if found is None:
                 continue
             for protocols, handler in handlers:
                 for protocol in protocols:
                     if protocol is None and not requested:
-                        return None, handler
+                        return None, handler, params
                     if protocol is not None and protocol in requested:
-                        return protocol, handler
+                        return protocol, handler, params
         return None
 
 
@@ -72,6 +91,10 @@ def ws_service_mapper(*entries) -> ServiceMapper:
     for path, *handlers in entries:
         if not handlers:
             raise ValueError(f"no handler for {path!r}")
+        if not isinstance(path, (str, bytes, re.Pattern)):
+            raise TypeError(f"ws_service_mapper: a path regex is a str or bytes regex, "
+                            f"given {type(path).__name__} {path!r}")
+        # A bytes regex (Racket's #rx#"...") matches the path's UTF-8 bytes.
         compiled.append((re.compile(path),
                          [(_protocols(protocols), handler) for protocols, handler in handlers]))
     return ServiceMapper(compiled)
@@ -87,10 +110,12 @@ def make_service_mapper_dispatcher(mapper: ServiceMapper, *,
     def dispatcher(conn, request):
         if not is_upgrade(conn.environ):
             next_dispatcher()
-        chosen = mapper(request.path, requested_subprotocols(conn.environ))
+        chosen = mapper.match(request.path, requested_subprotocols(conn.environ))
         if chosen is None:
             next_dispatcher()
-        subprotocol, handler = chosen
+        subprotocol, handler, params = chosen
+        if params:  # route parameters: the regex's named groups
+            handler = functools.partial(handler, **params)
         accept(conn, request, handler, subprotocol=subprotocol, options=options,
                deflate=deflate, origins=origins)
 

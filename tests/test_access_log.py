@@ -1,0 +1,201 @@
+"""dispatch.access_log: combined-format lines on the ``dispatch.access`` logger."""
+import logging
+import re
+import time
+
+import gevent
+import requests
+from werkzeug.test import EnvironBuilder
+
+from dispatch import access_log, filter, sequencer
+from dispatch.access_log import format_access, log_access
+from dispatch.testing import Client
+from dispatch.websocket import (
+    make_general_websockets_dispatcher,
+    ws_close,
+    ws_connect,
+    ws_recv,
+    ws_send,
+)
+from servlets import response_full
+
+COMBINED = re.compile(
+    r'^(?P<host>\S+) - (?P<user>\S+) \[(?P<time>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
+    r'"(?P<line>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<length>\d+|-) '
+    r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)" (?P<duration>\d+\.\d{6})$')
+
+
+def text(body, code=200):
+    return response_full(code, None, None, "text/plain", [], [body.encode()])
+
+
+def page(conn, request):
+    conn.respond(text("hello " * 10))
+
+
+def stream(conn, request):
+    def chunks():
+        for i in range(3):
+            yield f"part{i}\n".encode()
+    conn.respond(response_full(200, None, None, "text/plain", [], chunks()))
+
+
+def environ_for(path="/", **kwargs):
+    return EnvironBuilder(path=path, **kwargs).get_environ()
+
+
+def access_records(caplog, count, timeout=5):
+    """The first ``count`` access records, waiting (bounded) for the server to log them."""
+    with gevent.Timeout(timeout, AssertionError(f"fewer than {count} access lines")):
+        while True:
+            records = [r for r in caplog.records if r.name == "dispatch.access"]
+            if len(records) >= count:
+                return records
+            gevent.sleep(0.01)
+
+
+def test_the_combined_format_with_the_duration():
+    environ = environ_for("/a b", query_string="x=1", headers={
+        "Referer": "http://ref/", "User-Agent": "tester/1"},
+        environ_base={"REMOTE_ADDR": "192.0.2.7", "REMOTE_USER": "ann"})
+    now = time.mktime((2026, 11, 25, 16, 5, 2, 0, 0, -1))
+    line = format_access(environ, 200, 512, 0.25, now=now)
+    match = COMBINED.match(line)
+    assert match, line
+    assert match["host"] == "192.0.2.7" and match["user"] == "ann"
+    assert match["time"].startswith("25/Nov/2026:16:05:02 ")
+    assert match["line"] == "GET /a%20b?x=1 HTTP/1.1"
+    assert (match["status"], match["length"]) == ("200", "512")
+    assert (match["referer"], match["agent"]) == ("http://ref/", "tester/1")
+    assert match["duration"] == "0.250000"
+    unknown = format_access(environ_for("/"), None, None, 0.0)
+    assert ' - - "-" "-" 0.000000' in unknown and '" - - "' in unknown
+
+
+def test_client_values_cannot_forge_lines_or_fields():
+    environ = dict(environ_for("/x"), HTTP_USER_AGENT='evil"\n127.0.0.1 - - [x] "GET /')
+    line = format_access(environ, 200, 1, 0.0)
+    assert "\n" not in line
+    assert COMBINED.match(line), line
+    assert '\\"\\x0a127.0.0.1' in line
+
+
+def test_off_unless_the_logger_is_enabled(caplog):
+    with caplog.at_level(logging.WARNING, logger="dispatch.access"):
+        log_access(environ_for("/"), 200, 0, 0.0)
+    assert caplog.records == []
+    with caplog.at_level(logging.INFO, logger="dispatch.access"):
+        log_access(environ_for("/"), 204, 0, 0.5)
+    (record,) = caplog.records
+    assert record.name == "dispatch.access" and record.levelno == logging.INFO
+    assert (record.status, record.response_length, record.duration) == (204, 0, 0.5)
+    assert record.request_line == "GET / HTTP/1.1"
+
+
+def test_the_dispatcher_wrapper_over_a_socket(served, caplog):
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+    base = served(access_log.make(sequencer.make(filter.make("^/stream$", stream), page)))
+    requests.get(base + "/page?q=1", headers={"User-Agent": "ua/1"}, timeout=5)
+    requests.get(base + "/stream", timeout=5)
+    first, second = access_records(caplog, 2)
+    match = COMBINED.match(first.getMessage())
+    assert match and match["host"] == "127.0.0.1"
+    assert match["line"] == "GET /page?q=1 HTTP/1.1" and match["agent"] == "ua/1"
+    assert (match["status"], match["length"]) == ("200", str(len("hello " * 10)))
+    # A streamed body is measured as it leaves, and logged once it ended.
+    assert COMBINED.match(second.getMessage())["length"] == str(len("part0\n") * 3)
+
+
+def test_the_wsgi_wrapper_logs_404s_errors_and_upgrades(caplog):
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+
+    def failing(conn, request):
+        raise RuntimeError("boom")
+
+    client = Client(filter.make("^/fail$", failing))
+    client.application = access_log.wrap_wsgi(client.application)
+    assert client.get("/missing", buffered=True).status_code == 404
+    assert client.get("/fail", buffered=True).status_code == 500
+    missing, failed = access_records(caplog, 2)
+    assert COMBINED.match(missing.getMessage())["status"] == "404"
+    assert failed.status == 500
+
+    def upgraded(environ, start_response):
+        # What to_wsgi returns once a dispatcher took the socket over.
+        return []
+
+    caplog.clear()
+    environ = environ_for("/ws", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
+    body = access_log.wrap_wsgi(upgraded)(environ, None)
+    assert list(body) == []
+    (session,) = access_records(caplog, 1)
+    assert session.status == 101 and session.request_line == "GET /ws HTTP/1.1"
+
+
+def test_the_dispatcher_wrapper_logs_websocket_sessions(served, caplog):
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+
+    def echo(c, state):
+        ws_send(c, ws_recv(c))
+
+    base = served(access_log.make(make_general_websockets_dispatcher(echo)))
+    conn = ws_connect(base.replace("http", "ws") + "/ws")
+    ws_send(conn, "x")
+    assert ws_recv(conn) == "x"
+    ws_close(conn)
+    (session,) = access_records(caplog, 1)
+    assert session.status == 101 and session.request_line == "GET /ws HTTP/1.1"
+
+
+def test_a_response_cut_short_is_still_logged(served, caplog):
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+
+    def endless(conn, request):
+        def chunks():
+            for _ in range(10_000):
+                yield b"x" * 1024
+                gevent.sleep(0.001)
+        conn.respond(response_full(200, None, None, "text/plain", [], chunks()))
+
+    base = served(access_log.make(endless))
+    reply = requests.get(base + "/", stream=True, timeout=5)
+    next(reply.iter_content(4096))
+    reply.close()
+    (record,) = access_records(caplog, 1)
+    assert record.status == 200 and 0 < record.response_length < 10_000 * 1024
+
+
+def test_the_dispatcher_wrapper_logs_failures_not_declines(caplog):
+    from werkzeug.exceptions import Forbidden
+
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+
+    def forbidden(conn, request):
+        raise Forbidden()
+
+    def failing(conn, request):
+        raise RuntimeError("boom")
+
+    client = Client(sequencer.make(access_log.make(filter.make("^/page$", page)),
+                                   access_log.make(filter.make("^/forbidden$", forbidden)),
+                                   access_log.make(filter.make("^/fail$", failing))))
+    codes = [client.get(path, buffered=True).status_code
+             for path in ("/forbidden", "/fail", "/page")]
+    assert codes == [403, 500, 200]
+    # Each request logged once, by the wrapper whose dispatcher answered it.
+    assert [r.status for r in access_records(caplog, 3)] == [403, 500, 200]
+
+
+def test_the_server_logs_each_request_when_asked(served, caplog):
+    import logging
+
+    import requests
+
+    from servlets import response_full
+
+    base = served(lambda conn, request: conn.respond(
+        response_full(201, None, None, "text/plain", [], [b"made"])), access_log=True)
+    with caplog.at_level(logging.INFO, logger="dispatch.access"):
+        assert requests.get(base + "/thing?x=1", timeout=5).status_code == 201
+    [record] = [r for r in caplog.records if r.name == "dispatch.access"]
+    assert '"GET /thing?x=1 HTTP/1.1" 201 4 ' in record.getMessage()
