@@ -383,3 +383,31 @@ def test_a_sentinel_configuration_is_checked():
     with pytest.raises(ValueError, match="either url or sentinels"):
         RedisBroker("redis://127.0.0.1:6379/0", sentinels=[("127.0.0.1", 26379)],
                     service_name="mymaster")
+
+
+def test_a_full_generation_rolls_over_quietly(servers, caplog):
+    store = servers("redis", *_NO_PERSISTENCE)
+    broker = RedisBroker(store.url, name="roll")
+    source = make_sse(broker, heartbeat=None)
+    subscriber = source.subscribe(None)
+    wait_until(lambda: broker._position is not None)
+    try:
+        first = source.send(data="first", id=True)
+        store.client().hset("roll:generation", "n", ID_BASE - 2)  # as after 999,998 events
+        last_of_generation = source.send(data="last", id=True)
+        assert last_of_generation == first - 1 + ID_BASE - 1
+        rolled = source.send(data="rolled", id=True)
+        assert rolled > last_of_generation and rolled % ID_BASE == 1
+        # More than SLOT events not kept since the last kept one: also a new generation.
+        epoch = rolled // ID_BASE
+        store.client().xadd("roll:events", {"k": "0", "p": "x"}, id=f"{epoch}-{2 * SLOT}")
+        after_many = source.send(data="after many", id=True)
+        assert after_many > rolled and after_many % ID_BASE == 1
+        assert [i for i, _ in broker.replay(first)] == [last_of_generation, rolled, after_many]
+        wait_until(lambda: len(subscriber.queue) == 5)
+        assert [p.split(b"\n")[0] for p in subscriber.queue] == [
+            b"id: %d" % i for i in (first, last_of_generation, rolled)] + [b"x", (
+                b"id: %d" % after_many)]
+        assert "generation" not in caplog.text  # routine, not a reset
+    finally:
+        broker.close()
