@@ -357,8 +357,9 @@ def test_a_dropped_sse_client_logs_one_info_line_and_no_traceback(served, caplog
     gevent.sleep(0.1)  # let the server's writer fail and finish (that is what is checked)
     sock.close()
     drops = [r for r in caplog.records if "dropping an SSE client" in r.getMessage()]
-    assert len(drops) == 1 and drops[0].levelno == logging.INFO
-    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert len(drops) == 1 and drops[0].levelno == logging.INFO, caplog.text
+    loud = [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
+    assert not loud, caplog.text
     err = capfd.readouterr().err
     assert "Traceback" not in err and "cancel_wait" not in err
 
@@ -473,3 +474,21 @@ def test_the_timer_heap_drops_cancelled_entries_once_they_are_most_of_it():
         heap.cancel(entry)
     assert len(heap) == 500 and len(heap._heap) < 3000
     heap._runner.kill()
+
+
+def test_pings_stop_during_the_closing_handshake_and_other_greenlets_run(served):
+    def handler(c, state):
+        pass  # returns at once: the server sends its close and waits for the peer's
+
+    base = served(make_general_websockets_dispatcher(handler, options=WSOptions(
+        ping_interval=0.01, pong_timeout=5, close_timeout=0.5)))
+    sock, head, rest = handshake(port_of(base))  # reads, never answers the close
+    started, ticks = time.monotonic(), 0
+    while time.monotonic() - started < 0.3 and ticks < 1000:
+        gevent.sleep(0.01)  # a ping deadline left in the past once starved the hub
+        ticks += 1
+    assert ticks >= 5
+    assert read_close(sock, rest) == 1000
+    sock.settimeout(5)
+    assert sock.recv(100) == b""  # dropped after the close time-out
+    sock.close()

@@ -196,6 +196,8 @@ class WebSocketConnection:
         if self._dropped:
             return
         options = self.options
+        if self._close_sent:
+            self._next_ping = None  # no pings during the closing handshake
         due = [t for t in (self._next_ping, self._pong_due, self._close_due) if t]
         if options.idle_timeout and self._close_due is None:
             due.append(self._last_seen + options.idle_timeout)
@@ -224,9 +226,10 @@ class WebSocketConnection:
             self._close_sent = True
             gevent.spawn(self._send_control, self.protocol.encode_close(
                 CLOSE_GOING_AWAY, "idle timeout"))
-        elif self._next_ping is not None and now >= self._next_ping and not self._close_sent:
+        elif self._next_ping is not None and now >= self._next_ping:
+            # (Always moved on: a deadline left in the past would fire again at once.)
             self._next_ping = now + options.ping_interval
-            if self._pong_due is None:
+            if self._pong_due is None and not self._close_sent:
                 self._pong_due = now + (options.pong_timeout or options.ping_interval)
                 gevent.spawn(self._ping)
         self._schedule()
@@ -401,7 +404,7 @@ class WebSocketConnection:
                             self.close_status, self.close_reason = payload
                 except ProtocolError:
                     continue  # the parser now skips to the peer's close frame
-        except OSError:
+        except (OSError, ConcurrentObjectUseError):  # the latter: closed meanwhile
             return
 
     # -- sending ---------------------------------------------------------------------
