@@ -492,3 +492,10 @@ def test_pings_stop_during_the_closing_handshake_and_other_greenlets_run(served)
     sock.settimeout(5)
     assert sock.recv(100) == b""  # dropped after the close time-out
     sock.close()
+
+
+@pytest.mark.parametrize("field", ["ping_interval", "pong_timeout", "idle_timeout",
+                                   "send_timeout", "close_timeout", "max_queue"])
+def test_options_refuse_values_that_would_spin_or_never_read(field):
+    with pytest.raises(ValueError):
+        WSOptions(**{field: 0})

@@ -111,8 +111,12 @@ class WSOptions:
     def __post_init__(self) -> None:
         if self.max_queue < 1:
             raise ValueError("max_queue must be >= 1")
-        if self.send_timeout is not None and self.send_timeout <= 0:
-            raise ValueError("send_timeout must be positive (or None)")
+        for name in ("ping_interval", "pong_timeout", "idle_timeout", "send_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive (or None), not {value!r}")
+        if not self.close_timeout > 0:
+            raise ValueError("close_timeout must be positive")
 
 
 def check_close(status: int, reason: str) -> bytes:
