@@ -318,7 +318,7 @@ class WebSocketConnection:
             try:
                 events = self.protocol.receive_data(data)
             except ProtocolError as exc:
-                log.info("closing a WebSocket: %s", exc.reason)
+                log.info("closing the WebSocket on %s: %s", self.path, exc.reason)
                 self._fail(exc.code, exc.reason[:100])
                 return
             for opcode, payload in events:
@@ -384,7 +384,8 @@ class WebSocketConnection:
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, ""
         if not self._dropped and not self.protocol.close_received and not self._close_sent:
-            log.info("dropping a WebSocket: the peer went away without a close frame")
+            log.info("dropping the WebSocket on %s: the peer went away without a close "
+                     "frame", self.path)
         self._shutdown()
 
     def _fail(self, code: int, reason: str) -> None:
@@ -584,7 +585,7 @@ class WebSocketConnection:
     def _drop(self, why: str) -> None:
         """Drop an unresponsive peer: one INFO line, no traceback (it is expected)."""
         if not self._dropped:
-            log.info("dropping a WebSocket: %s", why)
+            log.info("dropping the WebSocket on %s: %s", self.path, why)
         self.closed = True
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, why
