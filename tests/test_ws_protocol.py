@@ -205,3 +205,9 @@ def test_rsv1_on_a_continuation_or_control_frame_is_an_error():
 def test_large_payloads_unmask_as_the_rfc_defines(n):
     key, data = os.urandom(4), os.urandom(n)
     assert mask_payload(key, data) == bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+
+def test_small_payloads_of_every_length_unmask_as_the_rfc_defines():
+    for n in range(131):
+        key, data = os.urandom(4), os.urandom(n)
+        assert mask_payload(key, data) == bytes(b ^ key[i % 4] for i, b in enumerate(data))

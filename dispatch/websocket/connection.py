@@ -111,8 +111,12 @@ class WSOptions:
     def __post_init__(self) -> None:
         if self.max_queue < 1:
             raise ValueError("max_queue must be >= 1")
-        if self.send_timeout is not None and self.send_timeout <= 0:
-            raise ValueError("send_timeout must be positive (or None)")
+        for name in ("ping_interval", "pong_timeout", "idle_timeout", "send_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive (or None), not {value!r}")
+        if not self.close_timeout > 0:
+            raise ValueError("close_timeout must be positive")
 
 
 def check_close(status: int, reason: str) -> bytes:
@@ -137,13 +141,15 @@ class WebSocketConnection:
     messages ahead.  Timers live on the process's one :class:`~.timers.TimerHeap`.
     """
 
-    # Slots: an idle connection's attributes in a dict would cost a kilobyte more.
-    __slots__ = ("stream", "protocol", "subprotocol", "request_line", "headers", "path",
-                 "options", "close_status", "close_reason", "closed", "_close_sent",
-                 "_dropped", "_inbox", "_reading", "_read_turn", "_want_read", "_released",
-                 "_send_lock", "_waiting_to_send", "_sock", "_raw", "_leftover", "_drained",
-                 "_send_timeout", "_fragmenting", "_plain_below", "_last_seen",
-                 "_next_ping", "_pong_due", "_close_due", "_timer", "__weakref__")
+    # Slots: past 30 attributes an instance's dict costs ~1.6 KiB per connection. A
+    # ``__dict__`` slot still lets applications attach their own attributes.
+    __slots__ = (
+        "stream", "protocol", "subprotocol", "request_line", "headers", "path", "options",
+        "close_status", "close_reason", "closed", "_close_sent", "_dropped", "_inbox",
+        "_reading", "_read_turn", "_want_read", "_released", "_send_lock",
+        "_waiting_to_send", "_sock", "_raw", "_leftover", "_drained", "_send_timeout",
+        "_fragmenting", "_plain_below", "_last_seen", "_next_ping", "_pong_due",
+        "_close_due", "_timer", "__dict__", "__weakref__")
 
     def __init__(self, stream, protocol: Protocol, *, subprotocol: Optional[str] = None,
                  request_line: str = "", headers=(), path: str = "",
@@ -204,6 +210,8 @@ class WebSocketConnection:
         if self._dropped:
             return
         options = self.options
+        if self._close_sent:
+            self._next_ping = None  # no pings during the closing handshake
         due = [t for t in (self._next_ping, self._pong_due, self._close_due) if t]
         if options.idle_timeout and self._close_due is None:
             due.append(self._last_seen + options.idle_timeout)
@@ -232,9 +240,10 @@ class WebSocketConnection:
             self._close_sent = True
             gevent.spawn(self._send_control, self.protocol.encode_close(
                 CLOSE_GOING_AWAY, "idle timeout"))
-        elif self._next_ping is not None and now >= self._next_ping and not self._close_sent:
+        elif self._next_ping is not None and now >= self._next_ping:
+            # (Always moved on: a deadline left in the past would fire again at once.)
             self._next_ping = now + options.ping_interval
-            if self._pong_due is None:
+            if self._pong_due is None and not self._close_sent:
                 self._pong_due = now + (options.pong_timeout or options.ping_interval)
                 gevent.spawn(self._ping)
         self._schedule()
@@ -309,7 +318,7 @@ class WebSocketConnection:
             try:
                 events = self.protocol.receive_data(data)
             except ProtocolError as exc:
-                log.info("closing a WebSocket: %s", exc.reason)
+                log.info("closing the WebSocket on %s: %s", self.path, exc.reason)
                 self._fail(exc.code, exc.reason[:100])
                 return
             for opcode, payload in events:
@@ -375,7 +384,8 @@ class WebSocketConnection:
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, ""
         if not self._dropped and not self.protocol.close_received and not self._close_sent:
-            log.info("dropping a WebSocket: the peer went away without a close frame")
+            log.info("dropping the WebSocket on %s: the peer went away without a close "
+                     "frame", self.path)
         self._shutdown()
 
     def _fail(self, code: int, reason: str) -> None:
@@ -409,7 +419,7 @@ class WebSocketConnection:
                             self.close_status, self.close_reason = payload
                 except ProtocolError:
                     continue  # the parser now skips to the peer's close frame
-        except OSError:
+        except (OSError, ConcurrentObjectUseError):  # the latter: closed meanwhile
             return
 
     # -- sending ---------------------------------------------------------------------
@@ -575,7 +585,7 @@ class WebSocketConnection:
     def _drop(self, why: str) -> None:
         """Drop an unresponsive peer: one INFO line, no traceback (it is expected)."""
         if not self._dropped:
-            log.info("dropping a WebSocket: %s", why)
+            log.info("dropping the WebSocket on %s: %s", self.path, why)
         self.closed = True
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, why

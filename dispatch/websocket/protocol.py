@@ -61,6 +61,11 @@ class ProtocolError(_GeventWebSocketProtocolError):
         self.reason = reason
 
 
+# For payloads under 126 bytes: 1 + 2**32 + 2**64 + ... (one term per 4-byte word), which
+# multiplied by the key repeats it, and the mask of the payload's n bytes.
+_REPEAT = [sum(1 << (32 * i) for i in range((n + 3) // 4)) for n in range(126)]
+_LOW = [(1 << (8 * n)) - 1 for n in range(126)]
+
 # XOR tables for each key byte value: bytes.translate applies one to every fourth byte.
 _XOR = [bytes(a ^ k for a in range(256)) for k in range(256)]
 
@@ -73,8 +78,10 @@ def mask_payload(key: bytes, data: bytes) -> bytes:
     conversions dominate), where gevent-websocket loops over the bytes in Python.
     """
     n = len(data)
-    if n == 0:
-        return b""
+    if n < 126:
+        # The key repeated by one multiplication (no carries: each word is < 2**32).
+        return ((int.from_bytes(data, "little") ^ int.from_bytes(key, "little") * _REPEAT[n])
+                & _LOW[n]).to_bytes(n, "little")
     if n < 1024:
         keys = key * (n // 4 + 1)
         return (int.from_bytes(data, "little") ^ int.from_bytes(keys[:n], "little")
@@ -87,8 +94,9 @@ def _unmask(key: bytes, data: bytearray):
     (no copy), small ones come back as bytes."""
     n = len(data)
     if n < 1024:
-        if n == 0:
-            return b""
+        if n < 126:
+            return ((int.from_bytes(data, "little")
+                     ^ int.from_bytes(key, "little") * _REPEAT[n]) & _LOW[n]).to_bytes(n, "little")
         keys = key * (n // 4 + 1)
         return (int.from_bytes(data, "little") ^ int.from_bytes(keys[:n], "little")
                 ).to_bytes(n, "little")

@@ -80,7 +80,9 @@ class TimerHeap:
                     break
                 self._next = self._heap[0][0]
                 self._wake.clear()
-                self._wake.wait(max(0.0, self._next - time.monotonic()))
+                # At least a millisecond: a callback that schedules itself in the past
+                # must not keep this greenlet from ever yielding to the others.
+                self._wake.wait(max(0.001, self._next - time.monotonic()))
         finally:
             self._next = float("inf")
             self._runner = None
