@@ -77,12 +77,8 @@ class DetachedStream:
                 self.abort(f"dropping {self.label}: it does not read ({len(self._buffer)} "
                            f"writes, {self._buffered} bytes waiting)")
             return
-        try:
-            sent = self._sock.send(data)
-        except BlockingIOError:
-            sent = 0
-        except OSError:
-            self.abort()
+        sent = self._send_now(data)
+        if sent is None:
             return
         if sent < len(data):
             rest = data[sent:]
@@ -90,6 +86,16 @@ class DetachedStream:
             self._buffered = len(rest)
             if self._flusher is None:
                 self._flusher = gevent.spawn(self._flush)
+
+    def _send_now(self, data: bytes) -> Optional[int]:
+        """What the kernel takes of ``data`` now; ``None`` once the connection failed."""
+        try:
+            return self._sock.send(data)
+        except BlockingIOError:
+            return 0
+        except OSError:
+            self.abort()
+            return None
 
     def _flush(self) -> None:
         """Send what waits, as the client takes it, within the send time-out."""
@@ -103,12 +109,8 @@ class DetachedStream:
                                f"{self.send_timeout} s")
                     return
                 data = b"".join(self._buffer)
-                try:
-                    sent = self._sock.send(data)
-                except BlockingIOError:
-                    sent = 0
-                except OSError:
-                    self.abort()
+                sent = self._send_now(data)
+                if sent is None:
                     return
                 rest = data[sent:]
                 self._buffer = [rest] if rest else []

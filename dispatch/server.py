@@ -40,7 +40,7 @@ from .safety_limits import SafetyLimits
 from .wsgi import to_wsgi
 
 __all__ = ["DispatchServer", "HTTPConnection", "Stopper", "read_line", "serve",
-           "serve_forever"]
+           "serve_forever", "wait_then_stop"]
 
 log = logging.getLogger("dispatch.server")
 
@@ -955,9 +955,18 @@ def serve_forever(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str]
     ``stop_timeout`` seconds."""
     warn_if_not_monkey_patched("serve_forever()")
     stop = serve(dispatch, port=port, listen_ip=listen_ip, **server_options)
-    done = gevent.event.Event()
-    handlers = [gevent.signal_handler(signum, done.set)
-                for signum in (signal.SIGTERM, signal.SIGINT)]
+    wait_then_stop(stop, gevent.event.Event(), stop_timeout)
+
+
+def wait_then_stop(stop: Stopper, done: gevent.event.Event, stop_timeout: float) -> None:
+    """Wait until ``done`` is set, SIGTERM or SIGINT arrives (or Ctrl-C), then stop the
+    server gracefully within ``stop_timeout`` seconds."""
+    handlers = []
+    try:
+        handlers = [gevent.signal_handler(signum, done.set)
+                    for signum in (signal.SIGTERM, signal.SIGINT)]
+    except ValueError:  # not the main thread: no signal handlers there
+        pass
     try:
         done.wait()
     except KeyboardInterrupt:

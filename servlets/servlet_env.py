@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import signal
 import sys
 from typing import Any, Callable, Iterable, Optional, Union
 
@@ -39,7 +38,7 @@ import dispatch.sequencer as sequencer
 from dispatch.core import Dispatcher, DispatcherNotApplicable, next_dispatcher
 from dispatch.filesystem_map import make_url_to_path
 from dispatch.safety_limits import SafetyLimits, make_safety_limits
-from dispatch.server import read_line, serve
+from dispatch.server import read_line, serve, wait_then_stop
 
 from . import stateful
 from .response import TEXT_HTML_MIME_TYPE, response_full, response_xexpr
@@ -288,12 +287,6 @@ def serve_servlet(
             print("Press enter (or visit /quit) to stop it.")
         sys.stdout.flush()
 
-    handlers = []
-    try:
-        handlers = [gevent.signal_handler(signum, done.set)
-                    for signum in (signal.SIGTERM, signal.SIGINT)]
-    except ValueError:  # not the main thread: no signal handlers there
-        pass
     if quit:
         def wait_for_enter():
             read_line()
@@ -301,12 +294,7 @@ def serve_servlet(
 
         gevent.spawn(wait_for_enter)
     try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
+        wait_then_stop(stop, done, stop_timeout)
     finally:
-        for handler in handlers:
-            handler.cancel()
-        stop(timeout=stop_timeout)
         if banner:
             print("\nWeb Server stopped.", flush=True)
