@@ -261,7 +261,7 @@ class HTTPConnection:
         """Answer ``message``; return whether the connection stays open."""
         self.message = message
         self.in_request = True
-        self.status = None
+        self.status: Optional[str] = None
         self.head_sent = False
         self.sent_continue = False
         self.keep_alive = message.keep_alive
@@ -375,7 +375,8 @@ class HTTPConnection:
             if data or not self.head_sent:
                 sent += self._write(data)
         if not self.head_sent:
-            self._send_head(None if not writer.body_allowed(self.status, method) else 0)
+            self._send_head(None if not writer.body_allowed(
+                self.status, method) else 0)  # type: ignore[arg-type]  # set by now
         elif self._framing == writer.CHUNKED:
             self.socket.sendall(writer.LAST_CHUNK)
         elif self._remaining is not None and self._remaining > 0:
@@ -425,7 +426,8 @@ class HTTPConnection:
     def _send_head(self, framing: Optional[int], body: bytes = b"") -> None:
         message = self.message
         http10 = message is not None and message.version == "1.0"
-        data, self.keep_alive = writer.head(self.status, self.headers, framing,
+        data, self.keep_alive = writer.head(self.status,  # type: ignore[arg-type]  # set by now
+                                            self.headers, framing,
                                             self.keep_alive, http10, writer.http_date())
         self.head_sent = True
         self._framing = framing
@@ -535,7 +537,7 @@ class Input:
 
     def read(self, size: Optional[int] = -1) -> bytes:
         if size is None or size < 0:
-            parts = []
+            parts: list[bytes] = []
             while True:
                 data = self._take(-1)
                 if not data:
@@ -650,7 +652,7 @@ class DispatchServer(StreamServer):
         if access_log is True:
             from .access_log import log_access as access_log
         #: called once a request is answered: (environ, status code, body bytes, seconds)
-        self.access_log = access_log or None
+        self.access_log: Optional[Callable] = access_log or None  # type: ignore[assignment]
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.connections: set = set()  # open connections (HTTPConnection)
@@ -784,7 +786,7 @@ def _reuse_port_listener(address: tuple, backlog: int):
     return sock
 
 
-_warned_unpatched = []
+_warned_unpatched: list[str] = []
 
 
 def warn_if_not_monkey_patched(who: str) -> bool:
