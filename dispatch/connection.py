@@ -26,6 +26,8 @@ WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 HANDLER_KEY = "gevent_dispatch.handler"
 #: environ key of the server's limit on bodies read whole (safety limits).
 MAX_BODY_KEY = "gevent_dispatch.max_body"
+#: environ key of the server's :class:`~dispatch.safety_limits.SafetyLimits`
+SAFETY_LIMITS_KEY = "gevent_dispatch.safety_limits"
 
 
 def _nothing() -> None:
@@ -110,6 +112,27 @@ class Connection:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
         self.upgraded = handler.take_over("101 Switching Protocols", headers)
         return self.upgraded
+
+    @property
+    def can_detach(self) -> bool:
+        """Whether :meth:`detach` works here (this project's server, a plain socket)."""
+        handler = self.environ.get(HANDLER_KEY)
+        return handler is not None and handler.can_detach
+
+    def detach(self, status: str, headers: list[tuple[str, str]]):
+        """Send ``status`` and ``headers`` now and return a
+        :class:`~dispatch.detached.DetachedStream` for the body: written from any
+        greenlet without blocking, it outlives the dispatcher (long-lived streams such
+        as SSE then cost no greenlet while idle) and closes the connection when it
+        ends."""
+        if self.answered:
+            raise RuntimeError("this connection was already answered")
+        handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
+        if handler is None:
+            raise UpgradeNotSupported("the server running this app cannot detach streams")
+        stream = handler.detach(status, headers)
+        self.upgraded = stream  # type: ignore[assignment]
+        return stream
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` when the server shuts down gracefully (a WebSocket closes with

@@ -5,16 +5,35 @@
 limit                      default    beyond it
 =========================  =========  ===============================================
 max_waiting                511        the listen backlog: the kernel refuses the rest
-max_concurrent             10,000     ``503`` with ``Retry-After``, then close
+max_concurrent             10,000     served at once; the next connections wait in
+                                      the listen backlog until one closes
 request_read_timeout       60 s       a request (line and headers) not read by then is
                                       cut: slow clients ("slowloris") are dropped
 max_request_line_length    8 KiB      ``414``
 max_request_headers        100        ``431``
 max_request_header_length  8 KiB      ``431``
-max_request_body_length    1 MiB      ``413`` for servlets that read the body whole
+max_request_body_length    1 MiB      ``413`` and close, never a truncated body
 response_send_timeout      60 s       a send that makes no progress for this long
                                       drops the connection
 =========================  =========  ===============================================
+
+``multipart/form-data`` bodies (uploads) are bounded by their own limits, as Racket's,
+rather than by ``max_request_body_length``; a request over one gets ``413``:
+
+===============================  ===========  ==========================================
+limit                            default
+===============================  ===========  ==========================================
+max_form_data_fields             100          non-file parts
+max_form_data_field_length       8 KiB        bytes of one non-file part
+max_form_data_files              100          file parts (a ``filename`` is given)
+max_form_data_file_length        10 MiB       bytes of one file
+form_data_file_memory_threshold  1 MiB        a file larger than this is spooled to disk
+max_form_data_parts              fields +     all parts (by default the sum of the
+                                 files        two limits above)
+max_form_data_header_length      8 KiB        the header block of one part
+===============================  ===========  ==========================================
+
+``None`` lifts a length or count limit (Racket's ``+inf.0``).
 
 WebSockets lift the socket time-outs once upgraded (their idle time-out and pings take
 over); an SSE stream keeps the send time-out, so a client that stops reading is dropped.
@@ -37,6 +56,40 @@ class SafetyLimits:
     max_request_header_length: int = 8192
     max_request_body_length: Optional[int] = 1024 * 1024
     response_send_timeout: Optional[float] = 60.0
+    max_form_data_fields: Optional[int] = 100
+    max_form_data_field_length: Optional[int] = 8 * 1024
+    max_form_data_files: Optional[int] = 100
+    max_form_data_file_length: Optional[int] = 10 * 1024 * 1024
+    form_data_file_memory_threshold: Optional[int] = 1024 * 1024
+    #: -1 (the default) stands for max_form_data_fields + max_form_data_files, as Racket's
+    max_form_data_parts: Optional[int] = -1
+    max_form_data_header_length: Optional[int] = 8 * 1024
+
+    def __post_init__(self) -> None:
+        if self.max_form_data_parts == -1:
+            fields, files = self.max_form_data_fields, self.max_form_data_files
+            parts = None if fields is None or files is None else fields + files
+            object.__setattr__(self, "max_form_data_parts", parts)
+
+
+    @property
+    def max_form_data_length(self) -> Optional[int]:
+        """The largest ``multipart/form-data`` body the form-data limits allow, with room
+        for each part's boundary and headers (``None``: unbounded)."""
+        parts = self.max_form_data_parts
+        if parts is None:
+            return None
+        return _sum(_mul(self.max_form_data_files, self.max_form_data_file_length),
+                    _mul(self.max_form_data_fields, self.max_form_data_field_length),
+                    _mul(parts, _sum(self.max_form_data_header_length, 256)))
+
+
+def _sum(*terms: Optional[int]) -> Optional[int]:
+    return None if any(t is None for t in terms) else sum(terms)  # type: ignore[arg-type]
+
+
+def _mul(a: Optional[int], b: Optional[int]) -> Optional[int]:
+    return None if a is None or b is None else a * b
 
 
 def make_safety_limits(**limits) -> SafetyLimits:

@@ -30,8 +30,9 @@ import gevent.monkey
 from gevent.server import StreamServer
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from .connection import HANDLER_KEY, MAX_BODY_KEY, RawStream, WSGIApp
+from .connection import HANDLER_KEY, MAX_BODY_KEY, SAFETY_LIMITS_KEY, RawStream, WSGIApp
 from .core import Dispatcher
+from .detached import DetachedStream
 from .http11 import writer
 from .http11.environ import environ_for
 from .http11.reader import Message, ProtocolError, RequestReader
@@ -79,7 +80,7 @@ class HTTPConnection:
     __slots__ = ("server", "socket", "address", "reader", "greenlet", "in_request",
                  "message", "status", "headers", "head_sent", "keep_alive",
                  "upgraded", "sent_continue", "_framing", "_remaining", "_idle_since",
-                 "_watchers", "_timer", "__weakref__")
+                 "_watchers", "_timer", "detached", "__weakref__")
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -88,13 +89,16 @@ class HTTPConnection:
         limits = server.safety_limits
         self.reader = RequestReader(limits.max_request_line_length, limits.max_request_headers,
                                     limits.max_request_header_length,
-                                    limits.max_request_body_length)
+                                    limits.max_request_body_length,
+                                    limits.max_form_data_length)
         #: the greenlet serving this connection; None while it is parked
         self.greenlet = gevent.getcurrent()
         #: whether a request is being answered (else a graceful stop may close at once)
         self.in_request = False
         self.message: Optional[Message] = None
         self.upgraded = False
+        #: the socket belongs to a DetachedStream, which closes it
+        self.detached = False
         self._watchers: Optional[tuple] = None
         self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
         try:
@@ -134,16 +138,21 @@ class HTTPConnection:
         except _GONE:
             pass
         finally:
-            if not parked:
+            if parked or self.detached:
+                self.greenlet = None
+            else:
                 self.close()
 
     def close(self) -> None:
-        """End the connection (a parked one too)."""
+        """End the connection (a parked or detached one too)."""
+        if self.socket is None:
+            return
         self.in_request = False
         self.greenlet = None
         self._unwatch()
+        sock, self.socket = self.socket, None
         try:
-            self.socket.close()
+            sock.close()
         except OSError:
             pass
         self.server.connection_closed(self)
@@ -236,8 +245,8 @@ class HTTPConnection:
         error can be trusted to start a request."""
         body = f"{error.reason}\n".encode("latin-1", "replace")
         status = f"{error.status} {_REASONS.get(error.status, 'Error')}"
-        data, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
-                              len(body), False, False, writer.http_date())
+        data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
+                                 len(body), False, False, writer.http_date())
         try:
             self.socket.sendall(data + body)
         except _GONE:
@@ -397,7 +406,7 @@ class HTTPConnection:
             if not writer.body_allowed(self.status, method):
                 self._send_head(None)
                 return 0
-            length = _declared_length(self.headers)
+            length = _declared_length(self.headers)  # before the head: it picks the framing
             if length is not None:
                 framing = length
             elif self.message is not None and self.message.version == "1.0":
@@ -426,14 +435,13 @@ class HTTPConnection:
     def _send_head(self, framing: Optional[int], body: bytes = b"") -> None:
         message = self.message
         http10 = message is not None and message.version == "1.0"
-        data, self.keep_alive = writer.head(self.status,  # type: ignore[arg-type]  # set by now
-                                            self.headers, framing,
-                                            self.keep_alive, http10, writer.http_date())
+        data, self.keep_alive, declared = writer.head(
+            self.status,  # type: ignore[arg-type]  # set by now
+            self.headers, framing, self.keep_alive, http10, writer.http_date())
         self.head_sent = True
         self._framing = framing
         self._remaining = None
         if framing is not None and framing >= 0:
-            declared = _declared_length(self.headers)
             self._remaining = (declared if declared is not None else framing) - len(body)
             if self._remaining < 0:
                 log.error("response longer than its Content-Length: cut, connection closed")
@@ -457,8 +465,8 @@ class HTTPConnection:
         the bytes the client sent after the request's head."""
         if self.head_sent:
             raise RuntimeError("the response has already started")
-        data, _ = writer.head(status, headers, None, True, False, writer.http_date(),
-                              upgrade=True)
+        data, _, _ = writer.head(status, headers, None, True, False, writer.http_date(),
+                                 upgrade=True)
         self.socket.sendall(data)
         self.head_sent = self.upgraded = True
         self.status = status
@@ -466,6 +474,30 @@ class HTTPConnection:
         leftover, reader.unparsed = reader.unparsed, b""
         reader.dead = True
         return RawStream(self.socket, leftover)
+
+    @property
+    def can_detach(self) -> bool:
+        """TLS keeps state beside the socket that non-blocking writes would have to
+        handle: detached streams are for plain sockets."""
+        return getattr(self.socket, "pending", None) is None
+
+    def detach(self, status: str, headers: list) -> DetachedStream:
+        """Send ``status`` and ``headers`` now and return the body's stream, which
+        outlives this connection's greenlet and closes the connection when it ends."""
+        if self.head_sent:
+            raise RuntimeError("the response has already started")
+        if not self.can_detach:
+            raise RuntimeError("a TLS connection cannot be detached")
+        http10 = self.message is not None and self.message.version == "1.0"
+        framing = writer.CLOSE_DELIMITED if http10 else writer.CHUNKED
+        self.status = status
+        self.headers = headers
+        data, _, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
+        self.socket.sendall(data)
+        self.head_sent = self.upgraded = self.detached = True
+        self.reader.dead = True
+        return DetachedStream(self, not http10,
+                              self.server.safety_limits.response_send_timeout)
 
 
 def _declared_length(headers: list) -> Optional[int]:
@@ -670,6 +702,7 @@ class DispatchServer(StreamServer):
             "SERVER_SOFTWARE": "gevent-dispatch", "SERVER_NAME": "", "SERVER_PORT": "",
             "REMOTE_ADDR": "", "REMOTE_PORT": "",
             MAX_BODY_KEY: self.safety_limits.max_request_body_length,
+            SAFETY_LIMITS_KEY: self.safety_limits,
         }
         self.environ.update(environ or {})
 
@@ -702,6 +735,10 @@ class DispatchServer(StreamServer):
             # backlog (max_waiting), as in Racket's server, until one closes.
             self.stop_accepting()
         conn.run()
+
+    def do_close(self, sock, *args) -> None:
+        """gevent closes a client's socket when its handler returns; here a parked or
+        detached connection outlives its greenlet, and HTTPConnection.close closes it."""
 
     def connection_closed(self, conn: HTTPConnection) -> None:
         self.connections.discard(conn)

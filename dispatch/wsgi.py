@@ -7,11 +7,14 @@ runs the dispatcher, and maps the outcome to WSGI:
 * declined by every dispatcher -> ``404 Not Found``;
 * a werkzeug ``HTTPException`` (``abort(403)``, a too-large body, ...) -> that response;
 * any other exception -> ``500``, logged with its traceback; the server and every other
-  connection carry on.
+  connection carry on;
+* an answer that is not a WSGI application (``conn.respond("text")``) -> ``500`` with one
+  log line saying what it was.
 """
 from __future__ import annotations
 
 import logging
+import reprlib
 
 from werkzeug.exceptions import HTTPException
 
@@ -60,6 +63,13 @@ def to_wsgi(dispatcher: Dispatcher, request_class: type[Request] = Request) -> W
             return []
         if conn.response is None:
             log.error("dispatcher returned without answering %s", environ.get("PATH_INFO"))
+            return _plain("500 Internal Server Error", _SERVER_ERROR, start_response)
+        if not callable(conn.response):
+            # conn.respond("<p>hi</p>"): one line saying so, not a TypeError from the server
+            log.error("a dispatcher answered %s %s with %s %s, not a response (a WSGI "
+                      "application such as response_xexpr(...)'s)",
+                      environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                      type(conn.response).__name__, reprlib.repr(conn.response))
             return _plain("500 Internal Server Error", _SERVER_ERROR, start_response)
         stop_recording_body(environ)
         return conn.response(environ, start_response)

@@ -7,6 +7,7 @@ from .response import (
     Response,
     permanently,
     redirect_to,
+    redirection_status,
     response_empty,
     response_full,
     response_jsexpr,
@@ -14,9 +15,10 @@ from .response import (
     response_xexpr,
     see_other,
     temporarily,
+    temporarily_same_method,
 )
 from .servlet import dispatch_servlet
-from .xexpr import CData, xexpr_to_string
+from .xexpr import PI, CData, Comment, InvalidXexpr, xexpr_to_string
 
 # isort: split
 # The servlet layer (Racket's web-server/servlet-env, dispatch, http/bindings, cookies,
@@ -74,10 +76,11 @@ def __getattr__(name):
     raise AttributeError(f"module 'servlets' has no attribute {name!r}")
 
 __all__ = [
-    "APPLICATION_JSON_MIME_TYPE", "CData", "Request", "Response", "TEXT_HTML_MIME_TYPE",
-    "dispatch_servlet", "permanently", "redirect_to", "response_empty", "response_full",
-    "response_jsexpr", "response_output", "response_xexpr", "see_other", "temporarily",
-    "xexpr_to_string",
+    "APPLICATION_JSON_MIME_TYPE", "CData", "Comment", "InvalidXexpr", "PI", "Request",
+    "Response", "TEXT_HTML_MIME_TYPE",
+    "dispatch_servlet", "permanently", "redirect_to", "redirection_status", "response_empty",
+    "response_full", "response_jsexpr", "response_output", "response_xexpr", "see_other",
+    "temporarily", "temporarily_same_method", "xexpr_to_string",
     # servlet layer
     "Arg", "BindingError", "BindingFile", "BindingForm", "ClientCookie", "Cookie",
     "DispatchUrlError", "Symbol", "bindings_assq", "bindings_assq_all",

@@ -90,7 +90,9 @@ def request_bindings_raw(req) -> list:
     cached = getattr(req, "_gevent_dispatch_bindings", None)
     if cached is not None:
         return list(cached)
-    binds: list = [BindingForm(k, v) for k, v in req.args.items(multi=True)]
+    query = getattr(req, "query_bindings", None)  # Racket's reading: ?a&b=1 binds b only
+    pairs = query if query is not None else req.args.items(multi=True)
+    binds: list = [BindingForm(k, v) for k, v in pairs]
     if req.method not in ("GET", "HEAD"):
         binds.extend(BindingForm(k, v) for k, v in req.form.items(multi=True))
         binds.extend(BindingFile(k, f.filename or "", list(f.headers.items()), f.stream)

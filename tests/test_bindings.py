@@ -100,3 +100,11 @@ def test_get_requests_have_only_query_bindings():
 
     assert Client(dispatch_servlet(show)).get("/?a=1&a=2&b=").json == [
         ["a", "1"], ["a", "2"], ["b", ""]]
+
+
+def test_a_query_key_without_a_value_is_no_binding_as_in_racket():
+    from dispatch.testing import Client
+    from servlets import dispatch_servlet, request_bindings, response_jsexpr
+
+    client = Client(dispatch_servlet(lambda req: response_jsexpr(request_bindings(req))))
+    assert client.get("/?a&b=1&c=").json == [["b", "1"], ["c", ""]]

@@ -78,3 +78,15 @@ def test_servlet_may_return_a_werkzeug_response():
     client = Client(dispatch_servlet(lambda request: Response("plain werkzeug", status=201)))
     response = client.get("/")
     assert (response.status_code, response.data) == (201, b"plain werkzeug")
+
+
+def test_an_answer_that_is_not_a_wsgi_app_is_one_logged_500(caplog):
+    def answers_text(conn, request):
+        conn.respond("<p>hi</p>")
+
+    with caplog.at_level(logging.ERROR, logger="dispatch"):
+        response = Client(answers_text).get("/page")
+    assert response.status_code == 500
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert "/page" in errors[0].getMessage() and "str '<p>hi</p>'" in errors[0].getMessage()

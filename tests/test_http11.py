@@ -178,17 +178,19 @@ def test_environ_of_an_absolute_form_target_takes_host_from_the_url():
 
 
 def test_response_heads():
-    data, keep = writer.head("200 OK", [("Content-Type", "text/plain")], 5, True, False, "D")
+    data, keep, _ = writer.head("200 OK", [("Content-Type", "text/plain")], 5, True, False, "D")
     assert data == (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
                     b"Date: D\r\n\r\n") and keep
-    data, keep = writer.head("200 OK", [], writer.CHUNKED, True, False, "D")
+    data, keep, _ = writer.head("200 OK", [], writer.CHUNKED, True, False, "D")
     assert b"Transfer-Encoding: chunked\r\n" in data
-    data, keep = writer.head("200 OK", [], writer.CLOSE_DELIMITED, True, True, "D")
+    data, keep, _ = writer.head("200 OK", [], writer.CLOSE_DELIMITED, True, True, "D")
     assert not keep and b"Connection" not in data
-    data, keep = writer.head("200 OK", [], 0, True, True, "D")
+    data, keep, _ = writer.head("200 OK", [], 0, True, True, "D")
     assert keep and b"Connection: keep-alive\r\n" in data
-    data, keep = writer.head("200 OK", [("Connection", "close")], 0, True, False, "D")
+    data, keep, _ = writer.head("200 OK", [("Connection", "close")], 0, True, False, "D")
     assert not keep and data.count(b"Connection") == 1
+    data, keep, declared = writer.head("200 OK", [("Content-Length", "7")], 5, True, False, "D")
+    assert declared == 7 and data.count(b"Content-Length") == 1
 
 
 @pytest.mark.parametrize("status,headers", [

@@ -195,3 +195,38 @@ def test_malformed_request_header_lines_are_400(served, line):
     base = served(echo_headers)
     reply = raw_exchange(base, b"GET / HTTP/1.1\r\nHost: h\r\n" + line + b"\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400 ")
+
+
+def wait_for(predicate, seconds=5.0):
+    with gevent.Timeout(seconds, AssertionError("condition not reached")):
+        while not predicate():
+            gevent.sleep(0.005)
+
+
+def test_an_idle_keep_alive_connection_parks_without_a_greenlet_and_serves_again(served):
+    base = served(lift.make(lambda r: text("hi " + r.path)))
+    server = served.stoppers[-1].server
+    server.park_after = 0.05
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /one")
+        [conn] = server.connections
+        wait_for(lambda: conn.greenlet is None)  # parked: a watcher waits, no greenlet
+        s.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /two")
+        assert conn.greenlet is not None
+    wait_for(lambda: not server.connections)
+
+
+def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
+    from dispatch.safety_limits import make_safety_limits
+
+    base = served(lift.make(lambda r: text("hi")),
+                  safety_limits=make_safety_limits(request_read_timeout=0.3))
+    server = served.stoppers[-1].server
+    server.park_after = 0.05
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi")
+        assert s.recv(1000) == b""  # closed by the server once idle for 0.3 s
+    wait_for(lambda: not server.connections)

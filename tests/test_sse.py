@@ -259,3 +259,41 @@ def test_sse_serve_on_its_own_port():
         client.close()
     finally:
         stop()
+
+
+def test_idle_streams_hold_no_greenlet(source_at):
+    sse, base = source_at(heartbeat=None)
+    gc.collect()
+    before = greenlet_count()
+    clients = [RawSSE(base) for _ in range(20)]
+    for client in clients:
+        client.messages(1, comments=True)
+    wait_for(lambda: len(sse.subscribers) == 20)
+    gc.collect()
+    wait_for(lambda: greenlet_count() <= before)  # written to directly, never waited on
+    sse_send_event(sse, data="to all")
+    assert all(client.events(1) == [{"data": "to all"}] for client in clients)
+    for client in clients:
+        client.close()
+    wait_for(lambda: not sse.subscribers)  # a vanished client is noticed without a write
+
+
+def test_an_http10_client_gets_a_close_delimited_stream(source_at):
+    sse, base = source_at(heartbeat=None)
+    host, port = base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n:\n\n" not in received:
+            received += sock.recv(4096)
+        assert b"chunked" not in received.lower()
+        sse_send_event(sse, data="plain")
+        while b"data: plain\n\n" not in received:
+            received += sock.recv(4096)
+        sse.subscribers.copy().pop().end()  # a graceful stop's end: EOF delimits the body
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+        assert received.endswith(b"data: plain\n\n")

@@ -46,7 +46,7 @@ class Message:
 
     __slots__ = ("method", "target", "version", "headers", "keep_alive", "upgrade",
                  "expect_continue", "content_length", "chunked", "body", "body_size",
-                 "complete", "error", "host")
+                 "complete", "error", "host", "max_body", "form_data")
 
     def __init__(self) -> None:
         self.method = ""
@@ -68,6 +68,8 @@ class Message:
         #: set when the body turns out to be malformed or too large
         self.error: Optional[ProtocolError] = None
         self.host: Optional[bytes] = None
+        self.max_body: Optional[int] = None
+        self.form_data = False  # multipart/form-data: the form-data limits apply
 
 
 class RequestReader:
@@ -77,11 +79,14 @@ class RequestReader:
     """
 
     def __init__(self, max_line: int = 8192, max_headers: int = 100,
-                 max_header: int = 8192, max_body: Optional[int] = 1024 * 1024) -> None:
+                 max_header: int = 8192, max_body: Optional[int] = 1024 * 1024,
+                 max_form_body: Optional[int] = None) -> None:
         self.max_line = max_line
         self.max_headers = max_headers
         self.max_header = max_header
         self.max_body = max_body
+        # multipart/form-data (uploads) has limits of its own, as in Racket
+        self.max_form_body = max_body if max_form_body is None else max_form_body
         # A head larger than this cannot be within the limits: stop reading it.
         self.max_head = max_line + max_headers * (max_header + 4) + 4
         self.queue: deque[Union[Message, ProtocolError]] = deque()
@@ -184,7 +189,7 @@ class RequestReader:
         if self._url_size > self.max_line:
             self._fail(ProtocolError(414, "request target too long"))
             raise _Stop
-        self._url_parts.append(part)
+        self._url_parts.append(part)  # llhttp may give the target in pieces
 
     def on_header(self, name: bytes, value: bytes) -> None:
         message: Message = self._message  # type: ignore[assignment]  # since on_message_begin
@@ -220,9 +225,11 @@ class RequestReader:
             raise _Stop
         message.target = target
         error = _check_head(message)
-        if error is None and self.max_body is not None and \
-                message.content_length is not None and message.content_length > self.max_body:
-            error = ProtocolError(413, f"a body over {self.max_body} bytes")
+        message.max_body = self.max_form_body if message.form_data else self.max_body
+        limit = message.max_body
+        if error is None and limit is not None and \
+                message.content_length is not None and message.content_length > limit:
+            error = ProtocolError(413, f"a body over {limit} bytes")
         if error is not None:
             self._fail(error)
             raise _Stop
@@ -232,8 +239,8 @@ class RequestReader:
     def on_body(self, data: bytes) -> None:
         message: Message = self._message  # type: ignore[assignment]  # since on_message_begin
         message.body_size += len(data)
-        if self.max_body is not None and message.body_size > self.max_body:
-            message.error = ProtocolError(413, f"a body over {self.max_body} bytes")
+        if message.max_body is not None and message.body_size > message.max_body:
+            message.error = ProtocolError(413, f"a body over {message.max_body} bytes")
             self.dead = True
             raise _Stop
         message.body.append(data)
@@ -297,6 +304,9 @@ def _check_head(message: Message) -> Optional[ProtocolError]:
         elif lower == b"expect":
             if value.lower() == b"100-continue":
                 message.expect_continue = message.version == "1.1"
+        elif lower == b"content-type":
+            # multipart/form-data has limits of its own (the reader picks them by this)
+            message.form_data = value[:19].lower() == b"multipart/form-data"
     if hosts > 1 or (hosts == 0 and message.version == "1.1"):
         return ProtocolError(400, "an HTTP/1.1 request needs exactly one Host field")
     if message.target[:1] not in (b"/", b"*") and message.target[:7].lower() != b"http://" \

@@ -38,8 +38,9 @@ def body_allowed(status: str, method: str) -> bool:
 
 
 def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
-         http10: bool, date: str, upgrade: bool = False) -> tuple[bytes, bool]:
-    """The status line and header block, and whether the connection stays open.
+         http10: bool, date: str, upgrade: bool = False) -> tuple[bytes, bool, Optional[int]]:
+    """The status line and header block, whether the connection stays open, and the
+    application's own ``Content-Length`` (``None`` if it gave none).
 
     ``framing`` is the body's length, :data:`CHUNKED`, :data:`CLOSE_DELIMITED`, or
     ``None`` where the response has no body to frame (HEAD, 1xx, 204, 304): the
@@ -49,7 +50,8 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
     if not _STATUS.match(status):
         raise BadResponse(f"malformed status {status!r}: a code 100-599 and a reason")
     lines = []
-    has_length = has_date = False
+    declared = None
+    has_date = False
     for name, value in headers:
         if name not in _good_names:
             if type(name) is not str or not _TOKEN.match(name):
@@ -58,7 +60,10 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
                 _good_names.add(name)
         lower = name.lower()
         if lower == "content-length":
-            has_length = True
+            declared = value.strip()
+            if not declared.isdigit() or not declared.isascii():
+                raise BadResponse(f"malformed Content-Length {value!r}")
+            declared = int(declared)
         elif lower == "date":
             has_date = True
         elif lower in _HOP_BY_HOP and not upgrade:
@@ -73,7 +78,7 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
     if upgrade:
         pass
     elif framing is not None and framing >= 0:
-        if not has_length:
+        if declared is None:
             block += f"Content-Length: {framing}\r\n"
     elif framing == CHUNKED:
         block += "Transfer-Encoding: chunked\r\n"
@@ -90,7 +95,7 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
         data = f"HTTP/1.1 {status}\r\n{block}\r\n".encode("latin-1")
     except UnicodeEncodeError as exc:
         raise BadResponse("status and headers must be latin-1 text") from exc
-    return data, keep_alive
+    return data, keep_alive, declared
 
 
 def chunk(data: bytes) -> bytes:

@@ -25,6 +25,18 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
         subscriber = sse.subscribe(
             parse_last_event_id(conn.environ.get("HTTP_LAST_EVENT_ID")), conn.socket)
         cancel = conn.at_shutdown(subscriber.end)
+        if conn.can_detach:
+            # No greenlet waits for an idle stream: the source writes to it directly.
+            stream = conn.detach("200 OK", list(_HEADERS))
+
+            def ended() -> None:
+                cancel()
+                sse.unsubscribe(subscriber)
+                subscriber.closed = True
+
+            stream.on_close = ended
+            sse.attach(subscriber, stream)
+            return
 
         def stream_events(environ, start_response):
             start_response("200 OK", list(_HEADERS))

@@ -5,6 +5,7 @@ import re
 import socket
 from typing import Optional
 
+import gevent
 from gevent.event import Event
 
 from .broker import DEFAULT_HISTORY, MemoryBroker
@@ -24,7 +25,7 @@ class Subscriber:
     """One client's bounded queue of encoded events."""
 
     __slots__ = ("queue", "wake", "limit", "closed", "replaying", "pending", "socket",
-                 "last_id")
+                 "last_id", "stream", "dirty", "source")
 
     def __init__(self, limit: int, sock) -> None:
         self.queue: list = []  # a list: an idle client's deque would cost ~600 bytes
@@ -38,6 +39,10 @@ class Subscriber:
         # The last kept id queued: a shared broker's reader may deliver an event that the
         # replay already held, and it must not be sent twice.
         self.last_id = 0
+        #: where events go when no greenlet waits for them (see SSE.attach)
+        self.stream = None
+        self.dirty = False  # queued events wait for the source's next flush
+        self.source: Optional[SSE] = None
 
     def put(self, event_id: Optional[int], payload: bytes) -> None:
         if self.replaying:
@@ -53,7 +58,11 @@ class Subscriber:
             self.close()  # a client that stops reading is dropped, not waited for
             return
         self.queue.append(payload)
-        if not self.wake.is_set():
+        if self.stream is not None:
+            if not self.dirty:
+                self.dirty = True
+                self.source._mark_dirty(self)
+        elif not self.wake.is_set():
             self.wake.set()
 
     def end(self) -> None:
@@ -61,6 +70,11 @@ class Subscriber:
         still sent, then the response ends and the client reconnects elsewhere."""
         self.closed = True
         self.wake.set()
+        if self.stream is not None:
+            if self.queue:
+                self.stream.write(b"".join(self.queue))
+                self.queue.clear()
+            self.stream.close()
 
     def close(self) -> None:
         """Drop this client (it reconnects with Last-Event-ID if it wants)."""
@@ -69,7 +83,9 @@ class Subscriber:
         self.closed = True
         self.queue.clear()
         self.wake.set()
-        if self.socket is not None:
+        if self.stream is not None:
+            self.stream.abort()
+        elif self.socket is not None:
             # A writer stuck in sendall on a full socket buffer only wakes up this way.
             try:
                 self.socket.shutdown(socket.SHUT_RDWR)
@@ -89,6 +105,8 @@ class SSE:
         self.heartbeat = heartbeat
         self.queue_limit = queue_limit
         self.subscribers: set = set()
+        self._dirty: list = []  # attached subscribers with events to write
+        self._heartbeat_timer = None
         self.broker.start(self._deliver)
 
     def _deliver(self, event_id: Optional[int], payload: bytes) -> None:
@@ -116,6 +134,47 @@ class SSE:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+
+    # -- detached streams: subscribers written to without a greenlet each -------------
+    def attach(self, subscriber: Subscriber, stream) -> None:
+        """Write ``subscriber``'s events to ``stream`` (a
+        :class:`~dispatch.detached.DetachedStream`) from now on: no greenlet waits for
+        this client.  Events sent in one go are written in one go."""
+        subscriber.stream = stream
+        subscriber.source = self
+        stream.max_pieces = self.queue_limit
+        first = b"".join(subscriber.queue) + _OPEN
+        subscriber.queue.clear()
+        stream.write(first)
+        if self.heartbeat is not None and self._heartbeat_timer is None:
+            self._heartbeat_timer = gevent.get_hub().loop.timer(self.heartbeat, self.heartbeat)
+            self._heartbeat_timer.start(self._beat)
+
+    def _mark_dirty(self, subscriber: Subscriber) -> None:
+        if not self._dirty:
+            gevent.get_hub().loop.run_callback(self._flush_dirty)
+        self._dirty.append(subscriber)
+
+    def _flush_dirty(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        for subscriber in dirty:
+            subscriber.dirty = False
+            queue = subscriber.queue
+            if queue and not subscriber.closed:
+                data = queue[0] if len(queue) == 1 else b"".join(queue)
+                queue.clear()
+                subscriber.stream.write(data)
+
+    def _beat(self) -> None:
+        attached = [s for s in self.subscribers if s.stream is not None]
+        if not attached:
+            self._heartbeat_timer.stop()
+            self._heartbeat_timer.close()
+            self._heartbeat_timer = None
+            return
+        for subscriber in attached:
+            if not subscriber.queue:
+                subscriber.stream.write(_HEARTBEAT)
 
     def stream(self, subscriber: Subscriber):
         """The response body for ``subscriber``: its events as they come."""

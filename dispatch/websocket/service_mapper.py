@@ -13,8 +13,9 @@ ports as::
         ("^/ws_test",
          ([None], lambda c: ...)))
 
-Each entry is ``(path_regex, (protocols, handler), ...)``: the regex must match the
-whole path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
+Each entry is ``(path_regex, (protocols, handler), ...)``: the regex (str, or bytes as
+Racket's ``#rx#"..."``, matched against the path's UTF-8 bytes) must match the whole
+path; ``protocols`` lists the subprotocols the handler speaks, ``None`` standing for
 "no subprotocol requested".  Handlers are tried in order; the first whose protocols
 include one the client asked for (or ``None`` when it asked for none) wins, and its
 subprotocol is returned in ``Sec-WebSocket-Protocol``.  Named groups of the regex are
@@ -54,15 +55,23 @@ class ServiceMapper:
         """``(subprotocol, handler, params)``: ``params`` are the named groups of the
         path regex (``(?P<room>[^/]+)``), which the handler gets as keyword arguments."""
         for regex, handlers in self.entries:
-            found = regex.fullmatch(path)
+            if isinstance(regex.pattern, bytes):
+                # A bytes regex (Racket's #rx#"...") matches the path's UTF-8 bytes.
+                found = regex.fullmatch(path.encode("utf-8", "surrogateescape"))
+                params = {} if found is None else {
+                    k: v.decode("utf-8", "replace") if v is not None else None
+                    for k, v in found.groupdict().items()}
+            else:
+                found = regex.fullmatch(path)
+                params = {} if found is None else found.groupdict()
             if found is None:
                 continue
             for protocols, handler in handlers:
                 for protocol in protocols:
                     if protocol is None and not requested:
-                        return None, handler, found.groupdict()
+                        return None, handler, params
                     if protocol is not None and protocol in requested:
-                        return protocol, handler, found.groupdict()
+                        return protocol, handler, params
         return None
 
 
@@ -82,6 +91,10 @@ def ws_service_mapper(*entries) -> ServiceMapper:
     for path, *handlers in entries:
         if not handlers:
             raise ValueError(f"no handler for {path!r}")
+        if not isinstance(path, (str, bytes, re.Pattern)):
+            raise TypeError(f"ws_service_mapper: a path regex is a str or bytes regex, "
+                            f"given {type(path).__name__} {path!r}")
+        # A bytes regex (Racket's #rx#"...") matches the path's UTF-8 bytes.
         compiled.append((re.compile(path),
                          [(_protocols(protocols), handler) for protocols, handler in handlers]))
     return ServiceMapper(compiled)
