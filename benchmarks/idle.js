@@ -1,6 +1,6 @@
 // Hold N idle connections open for the memory rows of the benchmark harness.
 //
-// usage: node idle.js sse|ws URL COUNT [TIMEOUT_S]
+// usage: node idle.js sse|ws|http URL COUNT [TIMEOUT_S]
 // Opens COUNT event streams (sse) or WebSockets (ws) in bounded waves, prints one JSON line
 // {"open": n, "errors": e, "open_ms": t} once every attempt has settled, then holds them
 // until its standard input closes (the harness's signal), SIGTERM, or TIMEOUT_S.
@@ -34,6 +34,17 @@ function openSse(once) {
   held.push(req);
 }
 
+// A keep-alive connection that made one request and then idles (its socket stays open).
+function openHttp(once) {
+  const agent = new http.Agent({keepAlive: true, maxSockets: 1});
+  const req = http.get(url, {agent}, res => {
+    res.resume();
+    res.on('end', () => once(res.statusCode === 200));
+  });
+  req.on('error', () => once(false));
+  held.push(agent);
+}
+
 function openWs(once) {
   const WebSocket = require('ws');
   const ws = new WebSocket(url, {perMessageDeflate: false});
@@ -47,7 +58,7 @@ function more() {
     started++; pending++;
     let done = false;
     const once = ok => { if (!done) { done = true; settled(ok); } };
-    (kind === 'ws' ? openWs : openSse)(once);
+    ({ws: openWs, http: openHttp, sse: openSse}[kind])(once);
   }
 }
 

@@ -336,14 +336,19 @@ def memory_section(bench: Bench) -> list[Row]:
                            "KiB", False, MEM_LOAD, {"kind": "sse"}),
         "mem_ws_kib": Row("mem_ws_kib", "Memory", f"RSS per idle WebSocket, {n:,} open", "KiB",
                           False, MEM_LOAD, {"kind": "ws"}),
+        "mem_http_kib": Row("mem_http_kib", "Memory",
+                            f"RSS per idle keep-alive connection, {n:,} open", "KiB",
+                            False, MEM_LOAD, {"kind": "http"}),
     }
     if bench.node_error:
         for row in rows.values():
             for spec in bench.specs:
                 row.skipped[spec.key] = bench.node_error
         return list(rows.values())
-    for kind, key, path in (("sse", "mem_sse_kib", "/sse"), ("ws", "mem_ws_kib", "/ws")):
-        specs = bench.servers_for("memory", [rows[key]], needs=(kind,))
+    for kind, key, path in (("sse", "mem_sse_kib", "/sse"), ("ws", "mem_ws_kib", "/ws"),
+                            ("http", "mem_http_kib", "/")):
+        specs = bench.servers_for("memory", [rows[key]],
+                                  needs=(kind,) if kind != "http" else ())
         for rep in range(a.repeat):
             for spec in bench.rotate(specs, rep):
                 def run(spec=spec, kind=kind, path=path) -> dict:

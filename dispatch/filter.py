@@ -41,6 +41,9 @@ def path_searcher(regex: Regex, what: str = "regex") -> Callable[[str], Optional
     return search
 
 
+_PARAMS = re.compile(r";[^/]*")
+
+
 def make(regex: Regex, inner: Dispatcher) -> Dispatcher:
     """Call ``inner`` when ``regex`` is found (searched, as Racket's ``regexp-match``)
     in the request's URL path; decline otherwise."""
@@ -49,7 +52,12 @@ def make(regex: Regex, inner: Dispatcher) -> Dispatcher:
     search = path_searcher(regex, "filter.make: regex")
 
     def filter_(conn, request):
-        if search(request.path) is None:
+        path = request.path
+        if ";" in path:
+            # Racket matches url-path->string, which leaves out path parameters
+            # (/a;p=1/b is /a/b): continuation URLs carry their marker that way.
+            path = _PARAMS.sub("", path)
+        if search(path) is None:
             next_dispatcher()
         return inner(conn, request)
 

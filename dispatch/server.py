@@ -80,7 +80,8 @@ class HTTPConnection:
     __slots__ = ("server", "socket", "address", "reader", "greenlet", "in_request",
                  "message", "status", "headers", "head_sent", "keep_alive",
                  "upgraded", "sent_continue", "_framing", "_remaining", "_idle_since",
-                 "_watchers", "_timer", "detached", "__weakref__")
+                 "_watchers", "_timer", "detached", "_raw", "__weakref__")
+    status: Optional[str]  # the response's status line, once start_response was called
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -101,11 +102,20 @@ class HTTPConnection:
         self.detached = False
         self._watchers: Optional[tuple] = None
         self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
+        # The OS socket under gevent's, for the common case of a send the kernel takes
+        # whole and a read after a wait (gevent's recv first tries and fails with an
+        # exception, its sendall asks the socket's options on every call).  TLS keeps
+        # state beside the socket: gevent's own methods there.
+        self._raw = getattr(sock, "_sock", None) if getattr(sock, "pending", None) is None \
+            else None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass  # a Unix socket
-        sock.settimeout(limits.response_send_timeout)
+        # Waiting for a request is bounded by the head's deadline (_next_request); the
+        # socket's own time-out (which costs a timer per wait) is the send time-out, set
+        # while a request is answered.
+        sock.settimeout(None)
 
     # -- the connection's loop ------------------------------------------------------
     def run(self) -> None:
@@ -189,7 +199,7 @@ class HTTPConnection:
                 timer.start()
             try:
                 while not queue:
-                    data = self.socket.recv(_RECV_SIZE)
+                    data = self._recv()
                     if data:
                         reader.feed(data)
                     else:
@@ -270,7 +280,8 @@ class HTTPConnection:
         """Answer ``message``; return whether the connection stays open."""
         self.message = message
         self.in_request = True
-        self.status: Optional[str] = None
+        self.socket.settimeout(self.server.safety_limits.response_send_timeout)
+        self.status = None
         self.head_sent = False
         self.sent_continue = False
         self.keep_alive = message.keep_alive
@@ -304,6 +315,8 @@ class HTTPConnection:
         finally:
             self.in_request = False
             self.message = None
+            if self.socket is not None:
+                self.socket.settimeout(None)
         if server.access_log is not None:
             code = int(self.status[:3]) if self.status else None
             server.access_log(environ, code, length, time.monotonic() - started)
@@ -329,18 +342,48 @@ class HTTPConnection:
             return True
         if message.expect_continue and not self.sent_continue:
             return False  # the client may or may not send it: the connection ends here
+        self.socket.settimeout(self.server.safety_limits.response_send_timeout)
         try:
             while not message.complete and message.error is None:
                 message.body.clear()
                 self._receive()
         except _GONE:
             return False
+        finally:
+            self.socket.settimeout(None)
         message.body.clear()
         return message.error is None
 
+    def _recv(self) -> bytes:
+        """Wait until the socket is readable, then read: a keep-alive client's next
+        request is seldom there already when the previous answer leaves."""
+        raw = self._raw
+        if raw is None:
+            return self.socket.recv(_RECV_SIZE)
+        sock = self.socket
+        sock._wait(sock._read_event)  # gevent's wait on the socket's own watcher
+        try:
+            return raw.recv(_RECV_SIZE)
+        except BlockingIOError:  # woken, but another reader was first: wait again
+            return sock.recv(_RECV_SIZE)
+
+    def _send(self, data: bytes) -> None:
+        """Send ``data`` whole: straight to the OS socket, and through gevent (which
+        waits, under the send time-out) only for what the kernel did not take."""
+        raw = self._raw
+        if raw is None:
+            self.socket.sendall(data)
+            return
+        try:
+            sent = raw.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent < len(data):
+            self.socket.sendall(memoryview(data)[sent:])
+
     def _receive(self) -> None:
         """Read more of the current request's body (and maybe of the ones after it)."""
-        data = self.socket.recv(_RECV_SIZE)
+        data = self._recv()
         if data:
             self.reader.feed(data)
         else:
@@ -387,7 +430,7 @@ class HTTPConnection:
             self._send_head(None if not writer.body_allowed(
                 self.status, method) else 0)  # type: ignore[arg-type]  # set by now
         elif self._framing == writer.CHUNKED:
-            self.socket.sendall(writer.LAST_CHUNK)
+            self._send(writer.LAST_CHUNK)
         elif self._remaining is not None and self._remaining > 0:
             log.error("response shorter than its Content-Length: connection closed")
             self.keep_alive = False
@@ -420,7 +463,7 @@ class HTTPConnection:
         if not data:
             return 0
         if self._framing == writer.CHUNKED:
-            self.socket.sendall(writer.chunk(data))
+            self._send(writer.chunk(data))
         else:
             if self._remaining is not None:
                 if len(data) > self._remaining:
@@ -429,7 +472,7 @@ class HTTPConnection:
                     data = data[:self._remaining]
                     self.keep_alive = False
                 self._remaining -= len(data)
-            self.socket.sendall(data)
+            self._send(data)
         return len(data)
 
     def _send_head(self, framing: Optional[int], body: bytes = b"") -> None:
@@ -452,12 +495,12 @@ class HTTPConnection:
             if framing == writer.CHUNKED:
                 body = writer.chunk(body)
             if len(body) <= _COALESCE_LIMIT:
-                self.socket.sendall(data + body)
+                self._send(data + body)
                 return
-            self.socket.sendall(data)
-            self.socket.sendall(body)
+            self._send(data)
+            self._send(body)
         else:
-            self.socket.sendall(data)
+            self._send(data)
 
     # -- upgrades -------------------------------------------------------------------------
     def take_over(self, status: str, headers: list) -> RawStream:

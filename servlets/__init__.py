@@ -62,7 +62,21 @@ from .id_cookie import (
     request_id_cookie,
     valid_id_cookie,
 )
+from .managers import make_none_manager, make_threshold_lru_manager, make_timeout_manager
 from .templates import include_template
+from .web import (
+    adjust_timeout,
+    clear_continuation_table,
+    current_servlet_continuation_expiration_handler,
+    redirect_get,
+    redirect_get_forget,
+    send_back,
+    send_finish,
+    send_forward,
+    send_suspend,
+    send_suspend_dispatch,
+    with_errors_to_browser,
+)
 
 _LAZY = {"serve_servlet", "serve_servlet_dispatcher", "mount"}
 
@@ -93,4 +107,10 @@ __all__ = [
     "request_to_basic_credentials", "serve_dispatch", "serve_servlet",
     "serve_servlet_dispatcher", "string_arg", "symbol_arg", "valid_id_cookie",
     "ws_dispatch_rules",
+    # stateful servlets (web-server/servlet/web, web-server/managers/*)
+    "adjust_timeout", "clear_continuation_table",
+    "current_servlet_continuation_expiration_handler", "make_none_manager",
+    "make_threshold_lru_manager", "make_timeout_manager", "redirect_get",
+    "redirect_get_forget", "send_back", "send_finish", "send_forward", "send_suspend",
+    "send_suspend_dispatch", "with_errors_to_browser",
 ]

@@ -39,7 +39,6 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
     NeedData,
 )
-from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wsgi import _get_server
 
@@ -160,6 +159,21 @@ class _FormDataParser(FormDataParser):
 
 
 
+class _computed_once:
+    """An attribute computed on first read and then stored on the instance, where later
+    reads find it directly (werkzeug's cached_property runs Python on every read, and
+    functools' takes a lock on the first)."""
+
+    def __init__(self, func) -> None:
+        self.func, self.name, self.__doc__ = func, func.__name__, func.__doc__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
+
+
 def _wsgi_decoding_dance(text: str) -> str:
     """PEP 3333 strings are latin-1 bytes; URLs are UTF-8 (as werkzeug reads them)."""
     return text.encode("latin-1").decode(errors="replace")
@@ -174,29 +188,29 @@ class Request(_WerkzeugRequest):
                  shallow: bool = False) -> None:
         # werkzeug's constructor computes eight attributes from the environ at once;
         # most requests read two or three of them (a filter reads the path, a servlet
-        # the bindings): each is computed when first read (the cached properties below).
+        # the bindings): each is computed when first read (see _computed_once).
         self.environ = environ
         self.shallow = shallow
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
 
-    @cached_property
+    @_computed_once
     def method(self) -> str:  # type: ignore[override]
         return self.environ.get("REQUEST_METHOD", "GET").upper()
 
-    @cached_property
+    @_computed_once
     def scheme(self) -> str:  # type: ignore[override]
         return self.environ.get("wsgi.url_scheme", "http")
 
-    @cached_property
+    @_computed_once
     def server(self):  # type: ignore[override]
         return _get_server(self.environ)
 
-    @cached_property
+    @_computed_once
     def root_path(self) -> str:  # type: ignore[override]
         return _wsgi_decoding_dance(self.environ.get("SCRIPT_NAME") or "").rstrip("/")
 
-    @cached_property
+    @_computed_once
     def path(self) -> str:  # type: ignore[override]
         raw = self.environ.get("PATH_INFO") or ""
         if raw.startswith("//"):
@@ -204,15 +218,15 @@ class Request(_WerkzeugRequest):
             return raw.encode("latin-1").decode("utf-8", "replace")
         return "/" + _wsgi_decoding_dance(raw).lstrip("/")
 
-    @cached_property
+    @_computed_once
     def query_string(self) -> bytes:  # type: ignore[override]
         return self.environ.get("QUERY_STRING", "").encode("latin1")
 
-    @cached_property
+    @_computed_once
     def headers(self) -> EnvironHeaders:  # type: ignore[override]
         return EnvironHeaders(self.environ)
 
-    @cached_property
+    @_computed_once
     def remote_addr(self) -> Optional[str]:  # type: ignore[override]
         return self.environ.get("REMOTE_ADDR")
 

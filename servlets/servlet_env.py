@@ -154,10 +154,12 @@ def serve_servlet_dispatcher(
     given, is set by a request for ``/quit``."""
     if servlet_regexp is None:
         servlet_regexp = "^" + re.escape(servlet_path) + "$"
-    servlet = (dispatch_servlet(start) if stateless
-               else stateful.make(start, manager=manager))
-    if servlet_responder is not None:
-        servlet = _with_responder(servlet, servlet_responder)
+    if stateless:
+        servlet = dispatch_servlet(start)
+        if servlet_responder is not None:
+            servlet = _with_responder(servlet, servlet_responder)
+    else:
+        servlet = stateful.make(start, manager=manager, servlet_responder=servlet_responder)
     chain: list = []
     if quit_event is not None:
         chain.append(_quit_server(quit_event))

@@ -76,3 +76,12 @@ def test_composition_over_a_real_socket(served):
     assert (one.status_code, one.text) == (200, "one")
     assert (two.status_code, two.text) == (201, "two")
     assert missing.status_code == 404
+
+
+def test_filter_matches_the_path_without_its_parameters_as_racket():
+    from dispatch.testing import declines
+
+    inner = lift.make(lambda request: None)
+    assert not declines(filter.make("^/servlets/app$", inner), "/servlets/app;k=abc")
+    assert not declines(filter.make("^/a/b$", inner), "/a;x=1/b")
+    assert declines(filter.make("^/a/b$", inner), "/a/c;b")

@@ -68,6 +68,7 @@ def connection_with(sock, version="1.1", method="GET"):
     conn.keep_alive = True
     conn.head_sent = conn.upgraded = False
     conn.status = None
+    conn._raw = None  # no OS socket under this one
     conn.start_response("200 OK", [("Content-Type", "text/plain")])
     return conn
 
@@ -230,3 +231,26 @@ def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
         assert s.recv(1000).endswith(b"hi")
         assert s.recv(1000) == b""  # closed by the server once idle for 0.3 s
     wait_for(lambda: not server.connections)
+
+
+def test_serving_without_monkey_patching_warns_once_naming_patch_all():
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import warnings\n"
+        "warnings.simplefilter('always')\n"
+        "from dispatch.server import serve\n"
+        "from dispatch import lift\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    for _ in range(2):\n"
+        "        serve(lift.make(lambda r: None), port=0, listen_ip='127.0.0.1')()\n"
+        "print([str(w.message) for w in caught if w.category is RuntimeWarning])\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=60, cwd=root)
+    messages = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    assert len(messages) == 1 and "gevent.monkey.patch_all()" in messages[0]

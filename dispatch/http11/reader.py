@@ -14,6 +14,7 @@ reads nothing more.
 """
 from __future__ import annotations
 
+import re
 from collections import deque
 from typing import Optional, Union
 
@@ -25,6 +26,8 @@ _TCHAR = frozenset(b"!#$%&'*+-.^_`|~0123456789"
                    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 # Request targets: visible ASCII only (RFC 9112 3.2; anything else is percent-encoded).
 _BAD_TARGET = bytes(range(0x21)) + bytes(range(0x7f, 0x100))
+# RFC 3986 host (reg-name or IP literal) and an optional port: no userinfo, no spaces.
+_HOST = re.compile(rb"(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.vV]+\])(?::[0-9]*)?\Z")
 
 
 def is_token(value: bytes) -> bool:
@@ -99,6 +102,12 @@ class RequestReader:
         self._resuming: Optional[Message] = None
         self._in_head = False
         self._head_bytes = 0
+        # bytes fed since a field last ended: llhttp holds a field until its end, so one
+        # that never ends is caught here, at about the length limit of one
+        self._since_field = 0
+        self._field_done = False  # a field (or the head) ended in the feed in progress
+        self._begun = 0  # requests begun in the feed in progress
+        self._recent = b""  # the bytes of the feed in progress
         self._url_parts: list[bytes] = []
         self._url_size = 0
         self._header_count = 0
@@ -118,11 +127,16 @@ class RequestReader:
             self.unparsed += data
             return
         if self._message is None:
-            self._between = data[:64]
-        elif self._in_head and not self._url_parts and len(self._between) < 64:
-            self._between += data[:64]  # still in the method
+            self._between = data[:256]
+        elif not self._in_head:
+            self._between = b""  # a request may begin in this feed after a body ends
+        elif self._in_head and not self._url_parts and len(self._between) < 256:
+            self._between += data[:256]  # still in the method
         if self._in_head or self._message is None:
             self._head_bytes += len(data)
+        self._field_done = False
+        self._begun = 0
+        self._recent = data
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -141,7 +155,14 @@ class RequestReader:
         except httptools.HttpParserError as exc:
             self._fail(_parser_error(str(exc)))
             return
-        if self._in_head and self._head_bytes > self.max_head:
+        finally:
+            self._recent = b""  # an idle connection keeps no bytes
+        if self._field_done:
+            self._since_field = 0  # (what followed the field in this feed is not counted)
+        elif self._in_head:
+            self._since_field += len(data)
+        if self._in_head and (self._head_bytes > self.max_head or
+                              self._since_field > self.max_line + self.max_header):
             self._fail(ProtocolError(431, "request head too large"))
 
     def feed_eof(self) -> None:
@@ -179,6 +200,7 @@ class RequestReader:
     def on_message_begin(self) -> None:
         self._in_head = self._resuming is None
         self._head_bytes = 0
+        self._begun += 1
         self._url_parts = []
         self._url_size = 0
         self._header_count = 0
@@ -200,6 +222,7 @@ class RequestReader:
         if len(name) + len(value) > self.max_header:
             self._fail(ProtocolError(431, f"a header field longer than {self.max_header} bytes"))
             raise _Stop
+        self._field_done = True
         if self._resuming is not None:
             return  # our own framing head, or a chunked body's trailer (counted, dropped)
         if not self._in_head:
@@ -207,6 +230,7 @@ class RequestReader:
         message.headers.append((name, value.rstrip(b" \t")))
 
     def on_headers_complete(self) -> None:
+        self._field_done = True
         if self._resuming is not None:
             self._resuming = None
             return
@@ -223,7 +247,15 @@ class RequestReader:
         if target.translate(None, _BAD_TARGET) != target:
             self._fail(ProtocolError(400, "a request target must be visible ASCII"))
             raise _Stop
-        message.target = target
+        # llhttp also reads RTSP/ and ICE/ request lines; the version it reports does not
+        # say which.  The line is in the bytes being fed unless the head spans feeds.
+        line = self._recent.find(target + b" ")
+        if line >= 0 and self._recent[line + len(target) + 1:line + len(target) + 6] \
+                != b"HTTP/":
+            self._fail(ProtocolError(400, "not an HTTP request"))
+            raise _Stop
+        # RFC 9112 3.2: no fragment in a target; one sent anyway is dropped.
+        message.target = target.partition(b"#")[0] if b"#" in target else target
         error = _check_head(message)
         message.max_body = self.max_form_body if message.form_data else self.max_body
         limit = message.max_body
@@ -261,10 +293,15 @@ class RequestReader:
             self.queue.append(error)
 
     def _bad_method(self) -> ProtocolError:
-        method = self._between.lstrip(b"\r\n").split(b" ", 1)[0]
-        if is_token(method):  # llhttp knows only the registered methods
+        line = _REQUEST_LINE.match(self._between.lstrip(b"\r\n")) if self._begun <= 1 \
+            else None  # (a request begun after another in one feed: its start is unknown)
+        if line is not None:  # llhttp knows only the registered methods
             return ProtocolError(501, "method not implemented")
         return ProtocolError(400, "a method must be a token")
+
+
+# A request line whose method llhttp does not know: 501, not 400 (RFC 9110 9.1).
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [!-~]+ HTTP/1\.[01]\r\n")
 
 
 class _Stop(Exception):
@@ -282,6 +319,7 @@ def _check_head(message: Message) -> Optional[ProtocolError]:
     if message.version not in ("1.1", "1.0"):
         return ProtocolError(505, f"HTTP/{message.version} is not supported")
     hosts = 0
+    codings: list = []
     for name, value in message.headers:
         lower = name.lower()
         if lower == b"host":
@@ -294,21 +332,24 @@ def _check_head(message: Message) -> Optional[ProtocolError]:
                 # RFC 9112 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
                 # framing.
                 return ProtocolError(400, "Transfer-Encoding in an HTTP/1.0 request")
-            codings = [coding.strip(b" \t").lower() for coding in value.split(b",")]
-            if codings[-1] != b"chunked":
-                # RFC 9112 6.3: the body's length cannot be known.
-                return ProtocolError(400, "chunked must be the last transfer coding")
-            if len(codings) > 1:
-                return ProtocolError(501, "only the chunked transfer coding is supported")
-            message.chunked = True
+            codings += [coding.strip(b" \t").lower() for coding in value.split(b",")]
         elif lower == b"expect":
             if value.lower() == b"100-continue":
                 message.expect_continue = message.version == "1.1"
         elif lower == b"content-type":
             # multipart/form-data has limits of its own (the reader picks them by this)
             message.form_data = value[:19].lower() == b"multipart/form-data"
+    if codings:
+        if codings[-1] != b"chunked":
+            # RFC 9112 6.3: the body's length cannot be known.
+            return ProtocolError(400, "chunked must be the last transfer coding")
+        if len(codings) > 1:
+            return ProtocolError(501, "only the chunked transfer coding is supported")
+        message.chunked = True
     if hosts > 1 or (hosts == 0 and message.version == "1.1"):
         return ProtocolError(400, "an HTTP/1.1 request needs exactly one Host field")
+    if message.host and not _HOST.match(message.host):
+        return ProtocolError(400, "Host is uri-host [ \":\" port ] (RFC 9112 3.2)")
     if message.target[:1] not in (b"/", b"*") and message.target[:7].lower() != b"http://" \
             and message.target[:8].lower() != b"https://":
         return ProtocolError(400, "request target in neither origin nor absolute form")

@@ -1,0 +1,178 @@
+"""Racket's "Continue" tutorial, iteration 9 (``iteration-9.rkt``): a persistent model,
+``model_2.py`` (``model-2.rkt``), saved to ``the-blog-data.db`` in the current directory.
+
+    python examples/continue/iteration_9.py [--port 8000]
+
+The blog is at http://localhost:8000/; posts and comments survive a restart.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from model_2 import blog_insert_post, initialize_blog, post_insert_comment  # noqa: E402
+
+from servlets import (  # noqa: E402
+    extract_binding_single,
+    redirect_get,
+    request_bindings,
+    response_xexpr,
+    send_suspend_dispatch,
+    serve_servlet,
+)
+
+
+# start: request -> doesn't return
+# Consumes a request and produces a page that displays
+# all of the web content.
+def start(request):
+    return render_blog_page(
+        initialize_blog(
+            os.path.join(os.getcwd(),
+                         "the-blog-data.db")),
+        request)
+
+
+# render-blog-page: blog request -> doesn't return
+# Produces an HTML page of the content of the
+# blog.
+def render_blog_page(a_blog, request):
+    def response_generator(embed_url):
+        return response_xexpr(
+            ("html", ("head", ("title", "My Blog")),
+                     ("body",
+                      ("h1", "My Blog"),
+                      render_posts(a_blog, embed_url),
+                      ("form", [("action",
+                                 embed_url(insert_post_handler))],
+                       ("input", [("name", "title")]),
+                       ("input", [("name", "body")]),
+                       ("input", [("type", "submit")])))))
+
+    def insert_post_handler(request):
+        bindings = request_bindings(request)
+        blog_insert_post(
+            a_blog,
+            extract_binding_single("title", bindings),
+            extract_binding_single("body", bindings))
+        return render_blog_page(a_blog, redirect_get())
+    return send_suspend_dispatch(response_generator)
+
+
+# render-post-detail-page: post request -> doesn't return
+# Consumes a post and produces a detail page of the post.
+# The user will be able to either insert new comments
+# or go back to render-blog-page.
+def render_post_detail_page(a_blog, a_post, request):
+    def response_generator(embed_url):
+        return response_xexpr(
+            ("html", ("head", ("title", "Post Details")),
+                     ("body",
+                      ("h1", "Post Details"),
+                      ("h2", a_post.title),
+                      ("p", a_post.body),
+                      render_as_itemized_list(
+                          a_post.comments),
+                      ("form", [("action",
+                                 embed_url(insert_comment_handler))],
+                       ("input", [("name", "comment")]),
+                       ("input", [("type", "submit")])),
+                      ("a", [("href", embed_url(back_handler))],
+                       "Back to the blog"))))
+
+    def parse_comment(bindings):
+        return extract_binding_single("comment", bindings)
+
+    def insert_comment_handler(request):
+        return render_confirm_add_comment_page(
+            a_blog,
+            parse_comment(request_bindings(request)),
+            a_post,
+            request)
+
+    def back_handler(request):
+        return render_blog_page(a_blog, request)
+    return send_suspend_dispatch(response_generator)
+
+
+# render-confirm-add-comment-page :
+# blog comment post request -> doesn't return
+# Consumes a comment that we intend to add to a post, as well
+# as the request. If the user follows through, adds a comment
+# and goes back to the display page. Otherwise, goes back to
+# the detail page of the post.
+def render_confirm_add_comment_page(a_blog, a_comment,
+                                    a_post, request):
+    def response_generator(embed_url):
+        return response_xexpr(
+            ("html", ("head", ("title", "Add a Comment")),
+                     ("body",
+                      ("h1", "Add a Comment"),
+                      "The comment: ", ("div", ("p", a_comment)),
+                      "will be added to ",
+                      ("div", a_post.title),
+
+                      ("p", ("a", [("href", embed_url(yes_handler))],
+                             "Yes, add the comment.")),
+                      ("p", ("a", [("href", embed_url(cancel_handler))],
+                             "No, I changed my mind!")))))
+
+    def yes_handler(request):
+        post_insert_comment(a_blog, a_post, a_comment)
+        return render_post_detail_page(a_blog, a_post, redirect_get())
+
+    def cancel_handler(request):
+        return render_post_detail_page(a_blog, a_post, request)
+    return send_suspend_dispatch(response_generator)
+
+
+# render-post: post (handler -> string) -> xexpr
+# Consumes a post, produces an xexpr fragment of the post.
+# The fragment contains a link to show a detailed view of the post.
+def render_post(a_blog, a_post, embed_url):
+    def view_post_handler(request):
+        return render_post_detail_page(a_blog, a_post, request)
+    return ("div", [("class", "post")],
+            ("a", [("href", embed_url(view_post_handler))],
+             a_post.title),
+            ("p", a_post.body),
+            ("div", str(len(a_post.comments)),
+             " comment(s)"))
+
+
+# render-posts: blog (handler -> string) -> xexpr
+# Consumes a embed/url, produces an xexpr fragment
+# of all its posts.
+def render_posts(a_blog, embed_url):
+    def render_post_embed_url(a_post):
+        return render_post(a_blog, a_post, embed_url)
+    return ("div", [("class", "posts")],
+            *map(render_post_embed_url, a_blog.posts))
+
+
+# render-as-itemized-list: (listof xexpr) -> xexpr
+# Consumes a list of items, and produces a rendering as
+# an unorderered list.
+def render_as_itemized_list(fragments):
+    return ("ul", *map(render_as_item, fragments))
+
+
+# render-as-item: xexpr -> xexpr
+# Consumes an xexpr, and produces a rendering
+# as a list item.
+def render_as_item(a_fragment):
+    return ("li", a_fragment)
+
+
+if __name__ == "__main__":
+    # The tutorial's "Leaving DrRacket": serve/servlet without a browser, the blog at /.
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    htdocs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "htdocs")
+    serve_servlet(start, launch_browser=False, quit=False, port=parser.parse_args().port,
+                  servlet_path="/", extra_files_paths=[htdocs])

@@ -1,0 +1,103 @@
+"""Sending pages and waiting for the answer.  Racket: ``web-server/servlet/web``.
+
+Call these from a stateful servlet (:func:`servlets.stateful.make`, or
+``serve_servlet``): they find the current instance through the servlet's greenlet.
+
+==================================  ===========================================
+Racket                              Python
+==================================  ===========================================
+``send/suspend``                    ``send_suspend(response_generator)``
+``send/suspend/dispatch``           ``send_suspend_dispatch(response_generator)``
+``send/forward``                    ``send_forward(response_generator)``
+``send/back``                       ``send_back(response)``
+``send/finish``                     ``send_finish(response)``
+``redirect/get``                    ``redirect_get(headers=None)``
+``redirect/get/forget``             ``redirect_get_forget(headers=None)``
+``clear-continuation-table!``       ``clear_continuation_table()``
+``adjust-timeout!``                 ``adjust_timeout(seconds)``
+``with-errors-to-browser``          ``with_errors_to_browser(send, thunk)``
+``current-servlet-continuation-     ``current_servlet_continuation_expiration_handler``
+expiration-handler``                (a ``ContextVar``)
+==================================  ===========================================
+
+What differs from Racket, because a Python function cannot be resumed twice: see
+:mod:`servlets.stateful`.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable, Optional
+
+from . import stateful
+from .request import Request
+from .response import Headers, redirect_to, response_xexpr, see_other
+from .stateful import (
+    adjust_timeout,
+    clear_continuation_table,
+    current_servlet_continuation_expiration_handler,
+)
+
+__all__ = [
+    "send_suspend", "send_suspend_dispatch", "send_forward", "send_back", "send_finish",
+    "redirect_get", "redirect_get_forget", "clear_continuation_table", "adjust_timeout",
+    "with_errors_to_browser", "current_servlet_continuation_expiration_handler",
+]
+
+
+def send_suspend(response_generator: Callable[[str], Any]) -> Request:
+    """Send ``response_generator(k_url)`` and wait: return the request that comes to
+    ``k_url``.  ``k_url`` can be used once; a second use gets the expiration page."""
+    return stateful.send_suspend(response_generator)
+
+
+def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str]], Any]):
+    """Send ``response_generator(embed_url)``, where ``embed_url(handler)`` is a URL that
+    calls ``handler(request)`` each time it is used.  A response the handler returns is
+    the answer; another value is returned from this call (once)."""
+    return stateful.send_suspend_dispatch(response_generator)
+
+
+def send_forward(response_generator: Callable[[str], Any]) -> Request:
+    """``clear_continuation_table()``, then ``send_suspend``."""
+    clear_continuation_table()
+    return send_suspend(response_generator)
+
+
+def send_back(response) -> None:
+    """Send ``response``; the rest of the current handler does not run (Racket aborts to
+    the servlet's prompt).  The continuation table is kept."""
+    stateful.send_back(response)
+
+
+def send_finish(response) -> None:
+    """``clear_continuation_table()``, then ``send_back(response)``."""
+    clear_continuation_table()
+    send_back(response)
+
+
+def redirect_get(headers: Headers = None) -> Request:
+    """POST-redirect-GET: answer with a ``303`` to a continuation URL and return the GET
+    request that follows it.  Reloading the page it leads to renders that page again
+    instead of posting again."""
+    return stateful.send_suspend(
+        lambda k_url: redirect_to(k_url, see_other, headers=headers), redirect=True)
+
+
+def redirect_get_forget(headers: Headers = None) -> Request:
+    """``redirect_get`` after ``clear_continuation_table()``."""
+    clear_continuation_table()
+    return redirect_get(headers)
+
+
+def with_errors_to_browser(send: Callable[[Any], Optional[Request]],
+                           thunk: Callable[[], Any]):
+    """Run ``thunk()``; an exception becomes a 500 page showing it, sent with ``send``
+    (``send_back`` or ``send_finish``).  For development: the page shows the traceback."""
+    try:
+        return thunk()
+    except Exception:
+        return send(response_xexpr(
+            ("html", ("head", ("title", "Servlet Error")),
+             ("body", [("bgcolor", "white")],
+              ("p", "The following error occured: "), ("pre", traceback.format_exc()))),
+            code=500, message="Internal Server Error"))
