@@ -99,18 +99,23 @@ class Connection:
     def can_upgrade(self) -> bool:
         return HANDLER_KEY in self.environ
 
-    def upgrade(self, headers: list[tuple[str, str]]) -> RawStream:
+    def upgrade(self, headers: list[tuple[str, str]], *,
+                run: Optional[Callable[[RawStream], object]] = None) -> RawStream:
         """Send ``101 Switching Protocols`` with ``headers`` and take over the socket.
 
         The connection is closed once the dispatcher returns.  Racket's WebSocket
-        dispatcher does the same on the connection's ports.
+        dispatcher does the same on the connection's ports.  With ``run``, the protocol
+        after the upgrade runs as ``run(stream)`` in a greenlet of its own instead, and
+        the connection is closed when ``run`` returns: the dispatcher returns at once, and
+        what the request held (its environ, its parser, the dispatchers' frames) is freed
+        for the life of a long connection.
         """
         if self.answered:
             raise RuntimeError("this connection was already answered")
         handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
         if handler is None:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
-        self.upgraded = handler.take_over("101 Switching Protocols", headers)
+        self.upgraded = handler.take_over("101 Switching Protocols", headers, run=run)
         return self.upgraded
 
     @property

@@ -34,7 +34,7 @@ class DetachedStream:
 
     __slots__ = ("_conn", "_sock", "_chunked", "_buffer", "_buffered", "_flusher",
                  "_closing", "_reader", "closed", "send_timeout", "max_buffered",
-                 "max_pieces", "on_close")
+                 "max_pieces", "on_close", "label")
 
     def __init__(self, conn, chunked: bool, send_timeout: Optional[float],
                  max_buffered: int = MAX_BUFFERED) -> None:
@@ -54,6 +54,8 @@ class DetachedStream:
         #: its queue_limit here)
         self.max_pieces = 1000
         self.on_close: Optional[Callable[[], object]] = None
+        #: who is at the other end, for the log line of a drop
+        self.label = "a client"
         self._reader = gevent.get_hub().loop.io(self._sock.fileno(), 1)
         self._reader.start(self._readable)
 
@@ -72,7 +74,7 @@ class DetachedStream:
             self._buffer.append(data)
             self._buffered += len(data)
             if self._buffered > self.max_buffered or len(self._buffer) > self.max_pieces:
-                self.abort(f"dropping a client that does not read ({len(self._buffer)} "
+                self.abort(f"dropping {self.label}: it does not read ({len(self._buffer)} "
                            f"writes, {self._buffered} bytes waiting)")
             return
         try:
@@ -97,7 +99,7 @@ class DetachedStream:
                     wait_write(self._sock.fileno(), timeout=self.send_timeout,
                                timeout_exc=socket.timeout)
                 except socket.timeout:
-                    self.abort(f"dropping a client that read nothing for "
+                    self.abort(f"dropping {self.label}: it read nothing for "
                                f"{self.send_timeout} s")
                     return
                 data = b"".join(self._buffer)

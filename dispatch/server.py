@@ -148,8 +148,11 @@ class HTTPConnection:
         except _GONE:
             pass
         finally:
-            if parked or self.detached:
+            if parked:
                 self.greenlet = None
+            elif self.detached:
+                if self.greenlet is gevent.getcurrent():
+                    self.greenlet = None  # (a detached upgrade's greenlet stays)
             else:
                 self.close()
 
@@ -503,9 +506,10 @@ class HTTPConnection:
             self._send(data)
 
     # -- upgrades -------------------------------------------------------------------------
-    def take_over(self, status: str, headers: list) -> RawStream:
+    def take_over(self, status: str, headers: list, run=None) -> RawStream:
         """Send ``status`` and ``headers`` now and hand the socket to the caller, with
-        the bytes the client sent after the request's head."""
+        the bytes the client sent after the request's head; with ``run``, to
+        ``run(stream)`` in a new greenlet, which owns the connection from then on."""
         if self.head_sent:
             raise RuntimeError("the response has already started")
         data, _, _ = writer.head(status, headers, None, True, False, writer.http_date(),
@@ -516,7 +520,21 @@ class HTTPConnection:
         reader = self.reader
         leftover, reader.unparsed = reader.unparsed, b""
         reader.dead = True
-        return RawStream(self.socket, leftover)
+        self.reader = _DONE_READER  # no more requests here: the parser is freed
+        stream = RawStream(self.socket, leftover)
+        if run is not None:
+            self.detached = True
+            # a raw greenlet: a gevent Greenlet object would cost a kilobyte more a
+            # connection, for features (links, values) nothing uses here
+            self.greenlet = gevent.spawn_raw(self._run_detached, run, stream)
+        return stream
+
+    def _run_detached(self, run, stream: RawStream) -> None:
+        self.in_request = True  # a graceful stop waits for it, as for a request
+        try:
+            run(stream)
+        finally:
+            self.close()
 
     @property
     def can_detach(self) -> bool:
@@ -538,9 +556,22 @@ class HTTPConnection:
         data, _, _ = writer.head(status, headers, framing, False, http10, writer.http_date())
         self.socket.sendall(data)
         self.head_sent = self.upgraded = self.detached = True
-        self.reader.dead = True
+        self.reader = _DONE_READER
         return DetachedStream(self, not http10,
                               self.server.safety_limits.response_send_timeout)
+
+
+class _DoneReader:
+    """The reader of a connection handed over to another protocol: nothing to read."""
+
+    queue: deque = deque()
+    dead = True
+    paused = False
+    in_head = False
+    unparsed = b""
+
+
+_DONE_READER = _DoneReader()
 
 
 def _declared_length(headers: list) -> Optional[int]:
@@ -779,6 +810,17 @@ class DispatchServer(StreamServer):
             self.stop_accepting()
         conn.run()
 
+    def wrap_socket_and_handle(self, client_socket, address):
+        """TLS: gevent's version closes the TLS socket when the handler returns, but a
+        parked keep-alive or detached connection outlives its handler."""
+        try:
+            tls_socket = self.wrap_socket(client_socket, **self.ssl_args)
+        except (OSError, ValueError) as exc:  # a failed handshake: the client's doing
+            log.debug("TLS handshake with %s failed: %s", address, exc)
+            client_socket.close()
+            return None
+        return self.handle(tls_socket, address)
+
     def do_close(self, sock, *args) -> None:
         """gevent closes a client's socket when its handler returns; here a parked or
         detached connection outlives its greenlet, and HTTPConnection.close closes it."""
@@ -829,7 +871,7 @@ def _end(conn: HTTPConnection) -> None:
     if conn.greenlet is None:
         conn.close()
     else:
-        conn.greenlet.kill(block=False)
+        gevent.kill(conn.greenlet)  # a Greenlet or a raw greenlet
 
 
 class Stopper:

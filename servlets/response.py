@@ -62,7 +62,8 @@ class Response(_WerkzeugResponse):
         body = self.response
         if (type(body) is list and len(body) == 1 and type(body[0]) is bytes
                 and 200 <= self._status_code < 300 and self._status_code != 204
-                and not self.direct_passthrough and "Content-Length" in self.headers):
+                and not self.direct_passthrough and not self._on_close
+                and "Content-Length" in self.headers):
             start_response(self._status, self.headers.to_wsgi_list())
             return [] if environ["REQUEST_METHOD"] == "HEAD" else body
         return super().__call__(environ, start_response)

@@ -254,3 +254,25 @@ def test_serving_without_monkey_patching_warns_once_naming_patch_all():
                          timeout=60, cwd=root)
     messages = ast.literal_eval(out.stdout.strip().splitlines()[-1])
     assert len(messages) == 1 and "gevent.monkey.patch_all()" in messages[0]
+
+
+def test_a_tls_keep_alive_connection_parks_and_serves_again(served):
+    import os
+    import ssl
+
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "racket", "fixtures")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(fixtures, "cert.pem"), os.path.join(fixtures, "key.pem"))
+    base = served(lift.make(lambda r: text("hi " + r.path)), ssl_context=context)
+    server = served.stoppers[-1].server
+    server.park_after = 0.05
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    port = int(base.rsplit(":", 1)[1])
+    with client.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5)) as s:
+        s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /one")
+        [conn] = server.connections
+        wait_for(lambda: conn.greenlet is None)  # parked (gevent would close TLS here)
+        s.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(1000).endswith(b"hi /two")

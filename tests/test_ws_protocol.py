@@ -199,3 +199,9 @@ def test_rsv1_on_a_continuation_or_control_frame_is_an_error():
     _, server, _ = pair()
     with pytest.raises(ProtocolError):
         server.receive_data(client_frame(OP_PING, b"", rsv=0x40))
+
+
+@pytest.mark.parametrize("n", [1023, 1024, 16383, 16384, 16385, 16386, 16387, 70001])
+def test_large_payloads_unmask_as_the_rfc_defines(n):
+    key, data = os.urandom(4), os.urandom(n)
+    assert mask_payload(key, data) == bytes(b ^ key[i % 4] for i, b in enumerate(data))

@@ -1,6 +1,7 @@
 """An event source and its subscribers.  Racket: the ``sse`` struct of the SSE package."""
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from typing import Optional
@@ -19,6 +20,8 @@ DEFAULT_QUEUE_LIMIT = 1000
 _OPEN = encode_comment()
 _HEARTBEAT = encode_comment()
 _LAST_EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+log = logging.getLogger("dispatch.sse")
 
 
 class Subscriber:
@@ -48,14 +51,17 @@ class Subscriber:
         if self.replaying:
             self.pending.append((event_id, payload))
             if len(self.pending) > self.limit:
-                self.close()
+                self.close(f"dropping an SSE client: {self.limit} events queued during "
+                           f"its replay")
             return
         if event_id is not None:
             if event_id <= self.last_id:
                 return
             self.last_id = event_id
         if len(self.queue) >= self.limit:
-            self.close()  # a client that stops reading is dropped, not waited for
+            # A client that stops reading is dropped, not waited for.
+            self.close(f"dropping an SSE client: {self.limit} events queued, "
+                       f"it does not read")
             return
         self.queue.append(payload)
         if self.stream is not None:
@@ -76,20 +82,27 @@ class Subscriber:
                 self.queue.clear()
             self.stream.close()
 
-    def close(self) -> None:
-        """Drop this client (it reconnects with Last-Event-ID if it wants)."""
+    def close(self, why: Optional[str] = None) -> None:
+        """Drop this client (it reconnects with Last-Event-ID if it wants).  An expected
+        drop is one INFO line, never a traceback: a client can provoke it at will."""
         if self.closed:
             return
         self.closed = True
         self.queue.clear()
         self.wake.set()
+        if why:
+            log.info("%s", why)
         if self.stream is not None:
             self.stream.abort()
         elif self.socket is not None:
             # A writer stuck in sendall on a full socket buffer only wakes up this way.
+            # The OS socket is shut down, not gevent's wrapper: the wrapper would throw
+            # "cancel_wait" into the writer (a 35-line traceback per dropped client);
+            # this way the writer's send fails with an ordinary broken pipe.
+            sock = getattr(self.socket, "_sock", self.socket)
             try:
-                self.socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
+                sock.shutdown(socket.SHUT_RDWR)
+            except (OSError, AttributeError):
                 pass
 
 
@@ -143,6 +156,7 @@ class SSE:
         subscriber.stream = stream
         subscriber.source = self
         stream.max_pieces = self.queue_limit
+        stream.label = "an SSE client"
         first = b"".join(subscriber.queue) + _OPEN
         subscriber.queue.clear()
         stream.write(first)

@@ -40,13 +40,15 @@ from .connection import (
 )
 from .deflate import DeflateOptions
 from .dispatcher import make_general_websockets_dispatcher
+from .gevent_websocket import make_wsgi_websocket_dispatcher
 from .server import ws_serve, ws_serve_star
 from .service_mapper import make_service_mapper_dispatcher, ws_service_mapper
 
 __all__ = [
     "EOF", "ConnectionClosed", "DeflateOptions", "HandshakeFailed", "WSOptions",
     "WebSocketConnection", "is_eof", "make_general_websockets_dispatcher",
-    "make_service_mapper_dispatcher", "ws_close", "ws_conn_close_reason",
+    "make_service_mapper_dispatcher", "make_wsgi_websocket_dispatcher", "ws_close",
+    "ws_conn_close_reason",
     "ws_conn_close_status", "ws_conn_closed", "ws_conn_headers", "ws_conn_line",
     "ws_conn_path", "ws_conn_subprotocol", "ws_connect", "ws_recv", "ws_recv_evt",
     "ws_recv_stream", "ws_send", "ws_serve", "ws_serve_star", "ws_service_mapper", "ws_url",

@@ -2,8 +2,10 @@
 
 Racket: ``net/rfc6455``'s ``ws-conn`` and its procedures.  The greenlet that calls
 :func:`ws_recv` reads the socket itself (no reader greenlet per connection: one switch
-less per message, one greenlet less per idle connection); sends from any greenlet are
-serialised by a lock and bounded by ``max_send_buffer``.
+less per message, one greenlet less per idle connection), at most ``max_queue`` messages
+ahead; sends from any greenlet are serialised by a lock, bounded by ``max_send_buffer``
+and ``send_timeout``.  Pings, pong and idle time-outs are entries on one shared timer
+heap (``timers.py``), not a greenlet per connection.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from dataclasses import dataclass
 from typing import IO, Optional, Union
 
 import gevent
-from gevent.event import AsyncResult
+from gevent.event import AsyncResult, Event
+from gevent.exceptions import ConcurrentObjectUseError
 from gevent.lock import Semaphore
+from gevent.socket import socket as _GeventSocket
 
 from .protocol import (
     CLOSE_ABNORMAL,
@@ -32,7 +36,9 @@ from .protocol import (
     OP_TEXT,
     Protocol,
     ProtocolError,
+    valid_close_code,
 )
+from .timers import timers
 
 __all__ = [
     "EOF", "ConnectionClosed", "WSOptions", "WebSocketConnection", "is_eof", "ws_close",
@@ -63,6 +69,9 @@ class _EOF:
 
 EOF = _EOF()
 
+# Headers of unmasked, unfragmented text frames of 0-125 bytes.
+_TEXT_HEADS = [bytes((0x81, n)) for n in range(126)]
+
 
 def is_eof(value) -> bool:
     """Racket: ``eof-object?``."""
@@ -78,12 +87,16 @@ class WSOptions:
     """Limits and keep-alive of every connection a dispatcher accepts.
 
     ``max_message_size``: larger messages close the connection with 1009 (``None``: no
-    limit).  ``ping_interval``: seconds between pings (``None``: never);
-    ``pong_timeout``: a peer that has not answered a ping by then is dropped.
-    ``idle_timeout``: a connection with no frame from the peer for this long is closed
-    with 1001 (Racket's ``ws-idle-timeout``, 300 s).  ``max_send_buffer``: bytes that
-    may wait behind a send in progress before the connection is dropped as too slow.
-    ``close_timeout``: how long a closing handshake waits for the peer's close frame.
+    limit); a compressed message is held to it both as sent and once inflated.
+    ``max_queue``: received messages waiting for :func:`ws_recv`; when that many wait,
+    the connection stops reading (the peer's sends then block: backpressure).
+    ``ping_interval``: seconds between pings (``None``: never); ``pong_timeout``: a peer
+    that has not answered a ping by then is dropped.  ``idle_timeout``: a connection
+    with no frame from the peer for this long is closed with 1001 (Racket's
+    ``ws-idle-timeout``, 300 s).  ``send_timeout``: a send that the peer does not take
+    for this long drops the connection (``None``: wait for ever).  ``max_send_buffer``:
+    bytes that may wait behind a send in progress before the connection is dropped as
+    too slow.  ``close_timeout``: how long a closing handshake waits for the peer.
     """
 
     max_message_size: Optional[int] = 1 << 20
@@ -92,10 +105,37 @@ class WSOptions:
     idle_timeout: Optional[float] = 300.0
     max_send_buffer: int = 4 << 20
     close_timeout: float = 5.0
+    send_timeout: Optional[float] = 30.0
+    max_queue: int = 16
+
+    def __post_init__(self) -> None:
+        if self.max_queue < 1:
+            raise ValueError("max_queue must be >= 1")
+        if self.send_timeout is not None and self.send_timeout <= 0:
+            raise ValueError("send_timeout must be positive (or None)")
+
+
+def check_close(status: int, reason: str) -> bytes:
+    """The close frame payload's reason, or ValueError for what RFC 6455 forbids: a code
+    outside 1000-1003, 1007-1014 and 3000-4999, a reason over 123 bytes of UTF-8."""
+    if not isinstance(status, int) or not valid_close_code(status):
+        raise ValueError(f"invalid close code {status!r}: use 1000, another code of "
+                         f"RFC 6455 7.4.1, or 3000-4999")
+    if not isinstance(reason, str):
+        raise ValueError("a close reason is a str")
+    data = reason.encode("utf-8")
+    if len(data) > 123:
+        raise ValueError("a close reason may take at most 123 bytes of UTF-8")
+    return data
 
 
 class WebSocketConnection:
-    """An open WebSocket.  Racket: ``ws-conn?`` values."""
+    """An open WebSocket.  Racket: ``ws-conn?`` values.
+
+    Reading is done by whichever greenlet needs it (the handler in :func:`ws_recv`, or a
+    short-lived one waiting for a pong): one at a time, never more than ``max_queue``
+    messages ahead.  Timers live on the process's one :class:`~.timers.TimerHeap`.
+    """
 
     def __init__(self, stream, protocol: Protocol, *, subprotocol: Optional[str] = None,
                  request_line: str = "", headers=(), path: str = "",
@@ -112,58 +152,205 @@ class WebSocketConnection:
         self.closed = False  # no more messages will be received
         self._close_sent = False
         self._dropped = False
-        self._inbox: deque = deque()
-        self._read_lock = Semaphore()
+        # Made when a message must wait, dropped once empty: ~600 bytes per idle
+        # connection otherwise.
+        self._inbox: Optional[deque] = None
+        self._reading = False  # a greenlet is reading the socket
+        self._read_turn: Optional[Event] = None  # made when a second one must wait
+        self._want_read = 0  # greenlets waiting for their turn to read
+        self._released = False
         self._send_lock = Semaphore()
         self._waiting_to_send = 0
-        self._last_seen = time.monotonic()
-        self._pong_due: Optional[float] = None
-        self._keepalive = None
+        self._sock = sock = getattr(stream, "socket", stream)
+        # A plain gevent socket is read and written through its OS socket (non-blocking)
+        # when that cannot block, and waited on through gevent otherwise: no failed
+        # recv() and no exception before each wait, no Python wrapper per call.  TLS
+        # sockets (and anything else) go through their own methods.
+        self._raw = sock._sock if type(sock) is _GeventSocket else None
+        self._leftover = bool(getattr(stream, "_leftover", b""))
+        self._drained = False  # the last read emptied the socket: wait before the next
+        self._send_timeout = options.send_timeout
         self._fragmenting = False
-        # No socket time-out: gevent would arm a timer around every read. Idle time-out
-        # and pings are the watchdog's, one greenlet waking every few seconds.
+        # Messages shorter than this go uncompressed in a 2-byte-header frame.
+        deflate = protocol.deflate
+        self._plain_below = 0 if protocol.client else min(
+            126, deflate.compress_min if deflate is not None else 126)
+        now = time.monotonic()
+        self._last_seen = now
+        self._next_ping = now + options.ping_interval if options.ping_interval else None
+        self._pong_due: Optional[float] = None
+        self._close_due: Optional[float] = None
+        self._timer = None
+        # No socket time-out on reads: gevent would arm a timer around every wait. The
+        # shared timer heap does pings and idle time-outs; sends set one while they run.
         stream.settimeout(None)
-        if options.ping_interval or options.idle_timeout:
-            self._keepalive = gevent.spawn(self._keep_alive)
+        self._schedule()
+
+    # -- timers ----------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """(Re)arm this connection's one entry on the shared timer heap."""
+        heap = timers()
+        heap.cancel(self._timer)
+        self._timer = None
+        if self._dropped:
+            return
+        options = self.options
+        due = [t for t in (self._next_ping, self._pong_due, self._close_due) if t]
+        if options.idle_timeout and self._close_due is None:
+            due.append(self._last_seen + options.idle_timeout)
+        if due:
+            self._timer = heap.call_at(min(due), self._on_timer)
+
+    def _on_timer(self) -> None:
+        """Runs in the timer heap's greenlet: decide, spawn whatever may block."""
+        self._timer = None
+        if self._dropped:
+            return
+        now = time.monotonic()
+        options = self.options
+        if self._close_due is not None and now >= self._close_due:
+            self._drop("no answer to our close frame before the close timeout")
+            return
+        if self._pong_due is not None and now >= self._pong_due:
+            self._drop("no pong before the pong timeout")
+            return
+        if (options.idle_timeout and self._close_due is None
+                and now - self._last_seen >= options.idle_timeout):
+            if self.close_status is None:
+                self.close_status, self.close_reason = CLOSE_GOING_AWAY, "idle timeout"
+            self._close_due = now + options.close_timeout
+            self._next_ping = self._pong_due = None
+            self._close_sent = True
+            gevent.spawn(self._send_control, self.protocol.encode_close(
+                CLOSE_GOING_AWAY, "idle timeout"))
+        elif self._next_ping is not None and now >= self._next_ping and not self._close_sent:
+            self._next_ping = now + options.ping_interval
+            if self._pong_due is None:
+                self._pong_due = now + (options.pong_timeout or options.ping_interval)
+                gevent.spawn(self._ping)
+        self._schedule()
+
+    def _send_control(self, frame: bytes) -> None:
+        try:
+            self._send_raw(frame, control=True)
+        except ConnectionClosed:
+            pass
+
+    def _ping(self) -> None:
+        """Send a ping, then, if nobody else is reading, read until the pong comes (or
+        the queue is full: a handler that does not read its messages loses the peer at
+        the pong time-out, as with ``websockets``)."""
+        self._send_control(self.protocol.encode_frame(OP_PING, b"keepalive"))
+        while (self._pong_due is not None and not self._dropped and not self.closed
+               and not self._reading
+               and len(self._inbox or ()) < self.options.max_queue):
+            self._read_once()
+            if self._want_read:
+                return  # the handler wants to read: it will see the pong
 
     # -- receiving -------------------------------------------------------------------
 
     def recv(self) -> Union[str, bytes, _EOF]:
         """The next message: ``str`` (text), ``bytes`` (binary), or :data:`EOF`."""
-        with self._read_lock:
-            while True:
-                if self._inbox:
-                    return self._inbox.popleft()
-                if self.closed:
-                    return EOF
-                self._read_once()
+        while True:
+            inbox = self._inbox
+            if inbox:
+                message = inbox.popleft()
+                if not inbox:
+                    self._inbox = None
+                return message
+            if self.closed:
+                return EOF
+            if self._reading:
+                self._wait_read_turn()
+            else:
+                message = self._read_once(True)
+                if message is not None:
+                    return message
 
-    def _read_once(self) -> None:
-        """Read what the socket has and handle the frames in it."""
+    def _wait_read_turn(self) -> None:
+        turn = self._read_turn
+        if turn is None:
+            turn = self._read_turn = Event()
+        turn.clear()
+        self._want_read += 1
         try:
-            # Mid-way through a large frame, ask for more at once: fewer wake-ups.
-            data = self.stream.read1(1 << 20 if self.protocol.buffered else 65536)
-        except OSError:
-            data = b""
-        if not data:
-            self._lost()
-            return
-        self._last_seen = time.monotonic()
+            turn.wait()
+        finally:
+            self._want_read -= 1
+
+    def _read_once(self, want: bool = False):
+        """Read what the socket has and handle the frames in it (one reader at a time).
+        ``want``: the caller wants a message; the first one is returned rather than
+        queued when nothing is queued before it."""
+        self._reading = True
+        message = None
         try:
-            events = self.protocol.receive_data(data)
-        except ProtocolError as exc:
-            log.info("closing a WebSocket: %s", exc.reason)
-            self._fail(exc.code, exc.reason[:100])
-            return
-        for opcode, payload in events:
-            if opcode == OP_TEXT or opcode == OP_BINARY:
-                self._inbox.append(payload)
-            elif opcode == OP_PING:
-                self._send_raw(self.protocol.encode_frame(OP_PONG, payload), control=True)
-            elif opcode == OP_PONG:
-                self._pong_due = None
-            elif opcode == OP_CLOSE:
-                self._peer_closed(*payload)
+            try:
+                # Mid-way through a large frame, ask for more at once: fewer wake-ups.
+                data = self._recv(1 << 20 if self.protocol.buffered else 65536)
+            except socket.timeout:
+                return  # a send set the socket's time-out while this read waited
+            except (OSError, ConcurrentObjectUseError):  # the latter: closed meanwhile
+                data = b""
+            if not data:
+                self._lost()
+                return
+            self._last_seen = time.monotonic()
+            try:
+                events = self.protocol.receive_data(data)
+            except ProtocolError as exc:
+                log.info("closing a WebSocket: %s", exc.reason)
+                self._fail(exc.code, exc.reason[:100])
+                return
+            for opcode, payload in events:
+                if opcode == OP_TEXT or opcode == OP_BINARY:
+                    if self._close_sent:
+                        continue  # after our close frame, messages are discarded
+                    if want and message is None and self._inbox is None:
+                        message = payload
+                    else:
+                        inbox = self._inbox
+                        if inbox is None:
+                            inbox = self._inbox = deque()
+                        inbox.append(payload)
+                elif opcode == OP_PING:
+                    if not self._close_sent:
+                        self._send_control(self.protocol.encode_frame(OP_PONG, payload))
+                elif opcode == OP_PONG:
+                    self._pong_due = None
+                elif opcode == OP_CLOSE:
+                    self._peer_closed(*payload)
+        finally:
+            self._reading = False
+            turn = self._read_turn
+            if turn is not None:
+                turn.set()
+            if self._dropped:
+                self._release()
+        return message
+
+    def _recv(self, size: int) -> bytes:
+        raw = self._raw
+        if raw is None or self._leftover:
+            data = self.stream.read1(size)
+            if self._leftover:
+                self._leftover = bool(self.stream._leftover)
+            return data
+        sock = self._sock
+        if self._drained:
+            # The last read took all there was and we answered: the peer's next frame
+            # is a round trip away, so wait for it rather than fail a recv() first.
+            sock._wait(sock._read_event)
+        while True:
+            try:
+                data = raw.recv(size)
+            except BlockingIOError:
+                sock._wait(sock._read_event)
+                continue
+            self._drained = len(data) < size
+            return data
 
     def _peer_closed(self, code: int, reason: str) -> None:
         self.closed = True
@@ -179,6 +366,8 @@ class WebSocketConnection:
         self.closed = True
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, ""
+        if not self._dropped and not self.protocol.close_received and not self._close_sent:
+            log.info("dropping a WebSocket: the peer went away without a close frame")
         self._shutdown()
 
     def _fail(self, code: int, reason: str) -> None:
@@ -192,7 +381,9 @@ class WebSocketConnection:
         self._shutdown()
 
     def _await_peer_close(self) -> None:
-        """After our close frame: read until the peer's, or end of stream, or time-out."""
+        """After our close frame: read until the peer's, or end of stream, or time-out.
+        What the peer still sends is read and skipped (not buffered), so that it gets
+        our close frame instead of a reset connection."""
         deadline = time.monotonic() + self.options.close_timeout
         try:
             while not self.protocol.close_received and not self._dropped:
@@ -209,7 +400,7 @@ class WebSocketConnection:
                         if opcode == OP_CLOSE and self.close_status in (None, CLOSE_ABNORMAL):
                             self.close_status, self.close_reason = payload
                 except ProtocolError:
-                    return
+                    continue  # the parser now skips to the peer's close frame
         except OSError:
             return
 
@@ -217,6 +408,15 @@ class WebSocketConnection:
 
     def send(self, payload: Union[str, bytes, IO], final_fragment: bool = True,
              payload_type: str = "text") -> None:
+        if type(payload) is str and payload_type == "text" and final_fragment \
+                and not self._fragmenting:
+            # The common case first: a whole text message, small ones framed here.
+            data = payload.encode("utf-8")
+            if len(data) < self._plain_below:
+                self._send_raw(_TEXT_HEADS[len(data)] + data)
+            else:
+                self._send_raw(self.protocol.encode_message(data, binary=False))
+            return
         if hasattr(payload, "read"):
             self._send_stream(payload, payload_type)
             return
@@ -259,21 +459,54 @@ class WebSocketConnection:
     def _send_raw(self, frame: bytes, control: bool = False) -> None:
         if self._dropped or (self._close_sent and not control):
             raise ConnectionClosed("the WebSocket is closed")
-        # The bound is on what queues up behind a send in progress: one large message on
-        # an idle connection always goes.
-        if (self._waiting_to_send and not control
-                and self._waiting_to_send + len(frame) > self.options.max_send_buffer):
-            self._drop("the peer reads too slowly: send buffer full")
-            raise ConnectionClosed("the peer reads too slowly; connection dropped")
-        self._waiting_to_send += len(frame)
+        lock = self._send_lock
+        raw = self._raw
+        if raw is not None and not lock.locked():
+            # Nobody is sending: try at once, without the lock (nothing can switch
+            # greenlets between the check and the send). Most frames go whole here.
+            try:
+                sent = raw.send(frame)
+            except BlockingIOError:
+                sent = 0
+            except OSError as exc:
+                self._drop(f"send failed: {exc}")
+                raise ConnectionClosed(str(exc)) from None
+            if sent == len(frame):
+                return
+            if sent:
+                frame = memoryview(frame)[sent:]
+        size = len(frame)
+        if lock.locked():
+            # The bound is on what queues up behind a send in progress: one large
+            # message on an idle connection always goes.
+            if not control and self._waiting_to_send + size > self.options.max_send_buffer:
+                self._drop("the peer reads too slowly: send buffer full")
+                raise ConnectionClosed("the peer reads too slowly; connection dropped")
+        self._waiting_to_send += size
         try:
-            with self._send_lock:
-                self.stream.sendall(frame)
+            with lock:
+                if self._dropped:
+                    raise ConnectionClosed("the WebSocket is closed")
+                sock = self._sock
+                # The time-out is set only while sending: a peer that does not read
+                # cannot hold the connection, and reads never pay for a timer.
+                sock.timeout = self._send_timeout
+                try:
+                    sent = sock.send(frame)
+                    if sent < size:
+                        sock.sendall(memoryview(frame)[sent:])
+                finally:
+                    sock.timeout = None
+        except socket.timeout:
+            self._drop("the peer did not read for the send timeout")
+            raise ConnectionClosed("send timed out; connection dropped") from None
         except OSError as exc:
             self._drop(f"send failed: {exc}")
             raise ConnectionClosed(str(exc)) from None
         finally:
-            self._waiting_to_send -= len(frame)
+            self._waiting_to_send -= size
+            if self._dropped:
+                self._release()
 
     def _send_close(self, code: int, reason: str) -> None:
         self._close_sent = True
@@ -286,7 +519,12 @@ class WebSocketConnection:
 
     def close(self, status: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Start (or finish) the closing handshake, wait for the peer's answer (bounded),
-        and release the socket."""
+        and release the socket.  An invalid ``status`` or ``reason`` is a ValueError
+        raised before anything is sent: the connection stays open and usable."""
+        check_close(status, reason)
+        self._close(status, reason)
+
+    def _close(self, status: int, reason: str) -> None:
         if self._dropped:
             return
         if not self._close_sent:
@@ -294,27 +532,42 @@ class WebSocketConnection:
         if self.close_status is None:
             self.close_status, self.close_reason = status, reason
         if not self.protocol.close_received:
-            with self._read_lock:
+            while self._reading and not self._dropped:
+                self._wait_read_turn()
+            self._reading = True
+            try:
                 self._await_peer_close()
+            finally:
+                self._reading = False
         self.closed = True
         self._shutdown()
+        self._release()
 
     def close_for_shutdown(self) -> None:
         """The server is going away: 1001, and the handler's ``ws_recv`` sees EOF."""
         if not self._close_sent and not self._dropped:
-            self._send_close(CLOSE_GOING_AWAY, "server shutting down")
+            self._close_sent = True
+            self._close_due = time.monotonic() + self.options.close_timeout
+            self._schedule()
+            gevent.spawn(self._send_control, self.protocol.encode_close(
+                CLOSE_GOING_AWAY, "server shutting down"))
         self.closed = True
+        turn = self._read_turn
+        if turn is not None:
+            turn.set()
 
-    def finish(self) -> None:
+    def finish(self, status: int = CLOSE_NORMAL, reason: str = "") -> None:
         """The handler returned: close cleanly if it did not, then release everything."""
         try:
             if not self._dropped:
-                self.close()
+                self._close(status, reason)
         finally:
             self._shutdown()
 
     def _drop(self, why: str) -> None:
-        log.info("dropping a WebSocket: %s", why)
+        """Drop an unresponsive peer: one INFO line, no traceback (it is expected)."""
+        if not self._dropped:
+            log.info("dropping a WebSocket: %s", why)
         self.closed = True
         if self.close_status is None:
             self.close_status, self.close_reason = CLOSE_ABNORMAL, why
@@ -324,67 +577,28 @@ class WebSocketConnection:
         if self._dropped:
             return
         self._dropped = True
-        if self._keepalive is not None and self._keepalive is not gevent.getcurrent():
-            self._keepalive.kill(block=False)
-        sock = getattr(self.stream, "socket", None)
+        self.closed = True
+        timers().cancel(self._timer)
+        self._timer = None
+        sock = self._sock
         try:
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
+            # Shut down the OS socket itself (not gevent's wrapper, which would throw
+            # "cancel_wait" errors into the greenlets blocked on it): a blocked sender
+            # or reader wakes up with an ordinary error or end of stream.
+            getattr(sock, "_sock", sock).shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
             pass
-        self.stream.close()
+        turn = self._read_turn
+        if turn is not None:
+            turn.set()
+        self._release()
 
-    # -- keep-alive ------------------------------------------------------------------
-
-    def _keep_alive(self) -> None:
-        """Pings every ``ping_interval``; closes with 1001 after ``idle_timeout``."""
-        interval, idle = self.options.ping_interval, self.options.idle_timeout
-        step = min(t for t in (interval, idle) if t)
-        next_ping = time.monotonic() + interval if interval else None
-        while not self._dropped and not self._close_sent:
-            gevent.sleep(step if next_ping is None
-                         else max(0.0, min(step, next_ping - time.monotonic())))
-            if self._dropped or self._close_sent:
-                return
-            now = time.monotonic()
-            if idle and now - self._last_seen >= idle:
-                self._idle_close()
-                return
-            if next_ping is not None and now >= next_ping:
-                next_ping = now + interval
-                self._pong_due = now + (self.options.pong_timeout or interval)
-                try:
-                    self._send_raw(self.protocol.encode_frame(OP_PING, b"keepalive"),
-                                   control=True)
-                except ConnectionClosed:
-                    return
-                self._await_pong()
-
-    def _idle_close(self) -> None:
-        """Nothing from the peer for ``idle_timeout``: close with 1001, and drop the
-        socket if the peer does not answer within ``close_timeout``."""
-        if self.close_status is None:
-            self.close_status, self.close_reason = CLOSE_GOING_AWAY, "idle timeout"
-        self._send_close(CLOSE_GOING_AWAY, "idle timeout")
-        gevent.sleep(self.options.close_timeout)
-        self._drop("idle timeout")
-
-    def _await_pong(self) -> None:
-        # Someone must read for the pong to be seen: the handler usually is, in ws_recv;
-        # when it is not, this greenlet reads, keeping messages for its next ws_recv.
-        while self._pong_due is not None and not self._dropped:
-            remaining = self._pong_due - time.monotonic()
-            if remaining <= 0:
-                self._drop("no pong before the pong timeout")
-                return
-            if self._read_lock.acquire(blocking=False):
-                try:
-                    with gevent.Timeout(remaining, False):
-                        self._read_once()
-                finally:
-                    self._read_lock.release()
-            else:
-                gevent.sleep(min(remaining, 0.05))
+    def _release(self) -> None:
+        """Close the socket once nobody is blocked on it (whoever is wakes up from the
+        shutdown and calls this again on the way out)."""
+        if not self._released and not self._reading and not self._send_lock.locked():
+            self._released = True
+            self.stream.close()
 
 
 # -- the rfc6455 API ---------------------------------------------------------------------
@@ -435,7 +649,12 @@ def ws_recv_stream(conn: WebSocketConnection) -> Union[io.BytesIO, io.StringIO, 
 
 
 def ws_close(conn: WebSocketConnection, status: int = CLOSE_NORMAL, reason: str = "") -> None:
-    """Close the connection.  Racket: ``ws-close!``."""
+    """Close the connection.  Racket: ``ws-close!``.
+
+    ``status`` is 1000, another code RFC 6455 lets an endpoint send (1001-1003,
+    1007-1014) or an application's 3000-4999; ``reason`` at most 123 bytes of UTF-8.
+    Anything else is a ValueError before anything is sent (the connection stays open).
+    """
     conn.close(status, reason)
 
 

@@ -127,7 +127,8 @@ def _bits(value: Optional[str], allow_empty: bool) -> Optional[int]:
         if allow_empty:
             return None
         raise NegotiationError("window bits without a value")
-    if not value.isdigit() or not 8 <= int(value) <= 15:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or not 8 <= int(value) <= 15:
         raise NegotiationError(f"window bits out of range: {value!r}")
     return int(value)
 

@@ -6,15 +6,20 @@ request that no WebSocket dispatcher wants falls through the sequencer like any 
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Iterable, Optional
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
+from ..connection import HANDLER_KEY
 from ..core import Dispatcher, next_dispatcher
-from .connection import WebSocketConnection, WSOptions
+from .connection import ConnectionClosed, WebSocketConnection, WSOptions
 from .deflate import DeflateOptions, negotiate_server
 from .handshake import HandshakeError, accept_key, check_request, is_upgrade
-from .protocol import Protocol
+from .protocol import CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, Protocol
+
+log = logging.getLogger("dispatch.websocket")
 
 __all__ = ["accept", "make_general_websockets_dispatcher"]
 
@@ -48,21 +53,45 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
     if answer is not None:
         headers.append(("Sec-WebSocket-Extensions", answer))
     headers.extend(extra_headers)
-    stream = conn.upgrade(headers)
     query = environ.get("QUERY_STRING")
     line = (f"{environ.get('REQUEST_METHOD')} {request.path}{'?' + query if query else ''} "
             f"{environ.get('SERVER_PROTOCOL')}")
-    ws = WebSocketConnection(
-        stream, Protocol(client=False, deflate=codec,
-                         max_message_size=options.max_message_size),
-        subprotocol=subprotocol, request_line=line, headers=request.headers,
-        path=request.path, options=options)
-    cancel = conn.at_shutdown(ws.close_for_shutdown)
-    try:
-        handler(ws, *args)
-    finally:
-        cancel()
-        ws.finish()
+    # A copy: the request's own headers read the environ, which is not kept.
+    request_headers = Headers(list(request.headers.items()))
+    path = request.path
+    # The server's registry itself: conn.at_shutdown would keep conn, and its environ.
+    server_conn = environ.get(HANDLER_KEY)
+    at_shutdown = server_conn.server.at_shutdown if server_conn is not None \
+        else conn.at_shutdown
+    del server_conn
+
+    def serve(stream) -> None:
+        ws = WebSocketConnection(
+            stream, Protocol(client=False, deflate=codec,
+                             max_message_size=options.max_message_size),
+            subprotocol=subprotocol, request_line=line, headers=request_headers,
+            path=path, options=options)
+        cancel = at_shutdown(ws.close_for_shutdown)
+        status = CLOSE_NORMAL
+        try:
+            handler(ws, *args)
+        except ConnectionClosed:
+            pass  # the peer was dropped, and that was logged once: no traceback
+        except Exception:
+            # A bug in the handler: one log record with the traceback, close 1011.
+            log.exception("WebSocket handler failed on %s", path)
+            status = CLOSE_INTERNAL_ERROR
+        finally:
+            cancel()
+            ws.finish(status, "internal error" if status == CLOSE_INTERNAL_ERROR else "")
+
+    if conn.can_upgrade:
+        # The handler runs in a greenlet of its own and this dispatcher returns: the
+        # request's environ, parser and the dispatchers' frames are not kept for the
+        # connection's life (most of what an idle WebSocket would cost).
+        conn.upgrade(headers, run=serve)
+    else:
+        serve(conn.upgrade(headers))
 
 
 def make_general_websockets_dispatcher(
