@@ -22,7 +22,7 @@ import sys
 import time
 import warnings
 from collections import deque
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import gevent
 import gevent.event
@@ -571,7 +571,7 @@ class _DoneReader:
     unparsed = b""
 
 
-_DONE_READER = _DoneReader()
+_DONE_READER: Any = _DoneReader()  # stands in for a RequestReader
 
 
 def _declared_length(headers: list) -> Optional[int]:
