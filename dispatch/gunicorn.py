@@ -1,12 +1,17 @@
 """Run a composed dispatcher under gunicorn with gevent workers.
 
+    pip install 'gevent-dispatch[gunicorn]'      # gunicorn with its gevent worker's needs
     gunicorn -k dispatch.gunicorn.Worker -w 4 module:app
 
 where ``app = dispatch.to_wsgi(dispatcher)``.  The worker serves with this project's
 HTTP engine (:mod:`dispatch.server`: llhttp framing, safety limits, upgrades through
 ``conn.upgrade``) and runs the graceful-stop callbacks (WebSockets close with 1001, SSE
-streams end) when gunicorn stops a worker.  Install gunicorn with
-``pip install 'gevent-dispatch[gunicorn]'``.
+streams end) when gunicorn stops a worker.
+
+Each worker is a process that imports ``module`` itself: module-level state and greenlets
+(a ticker publishing every second) exist once per worker, so SSE sources and WebSocket
+groups need a shared broker (``RedisBroker``), and a ticker must run in one worker only
+(a Redis lock; see the Redis notes in the README).
 """
 from __future__ import annotations
 

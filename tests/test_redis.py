@@ -11,6 +11,7 @@ import gevent
 import pytest
 import requests
 
+from dispatch.sse.redis_broker import ID_BASE
 from tests.sse_client import RawSSE
 from tests.support import ROOT, Example
 
@@ -67,8 +68,9 @@ def redis_server(tmp_path):
 def apps(redis_server):
     running = []
 
-    def start():
-        running.append(Example("tests/redis_app.py", args=("--redis-url", redis_server.url)))
+    def start(*args):
+        running.append(Example("tests/redis_app.py",
+                               args=("--redis-url", redis_server.url, *args)))
         return running[-1].url.rstrip("/")
 
     yield start
@@ -77,9 +79,9 @@ def apps(redis_server):
     running.clear()
 
 
-def send(base, data, keep=True):
+def send(base, data, keep=True, timeout=15):
     reply = requests.post(f"{base}/send", params={"data": data, "keep": "1" if keep else "0"},
-                          timeout=5)
+                          timeout=timeout)
     return reply.status_code, (reply.json() if reply.status_code == 200 else reply.text)
 
 
@@ -91,28 +93,29 @@ def test_events_from_any_process_reach_every_process_in_one_order(apps):
         status, answer = send(a if i % 2 == 0 else b, f"event {i}", keep=i != 3)
         assert status == 200
         sent.append(answer["id"])
-    assert sent == [1, 2, 3, None, 4, 5]  # global, monotonic ids; None: not kept
+    # global ids, 1, 2, ... within the stream's generation (None: not kept)
+    base = sent[0] - 1
+    assert base % ID_BASE == 0
+    assert sent == [base + 1, base + 2, base + 3, None, base + 4, base + 5]
     for client in clients:
         events = client.events(6)
         assert [e["data"] for e in events] == [f"event {i}" for i in range(6)]
-        assert [e.get("id") for e in events] == ["1", "2", "3", None, "4", "5"]
+        assert [e.get("id") for e in events] == [None if i is None else str(i) for i in sent]
         client.close()
 
 
 def test_after_a_kill_9_clients_resume_on_the_other_process_completely(apps):
     a, b = apps(), apps()
     client = RawSSE(a, "/sse/")
-    for i in range(3):
-        send(b, f"e{i}")
+    ids = [send(b, f"e{i}")[1]["id"] for i in range(3)]
     seen = client.events(2)
     last = seen[-1]["id"]
     os.kill(_pid_of(a), signal.SIGKILL)
-    for i in range(3, 6):
-        send(b, f"e{i}")
+    ids += [send(b, f"e{i}")[1]["id"] for i in range(3, 6)]
     resumed = RawSSE(b, "/sse/", headers={"Last-Event-ID": last})
     events = resumed.events(4)
     assert [e["data"] for e in events] == ["e2", "e3", "e4", "e5"]
-    assert [int(e["id"]) for e in events] == [3, 4, 5, 6]
+    assert [int(e["id"]) for e in events] == ids[2:] == list(range(ids[0] + 2, ids[0] + 6))
     resumed.close()
 
 
@@ -122,7 +125,7 @@ def _pid_of(base):
 
 
 def test_redis_restarted_under_load(apps, redis_server):
-    a = apps()
+    a = apps("--retry-for", "0.5")
     client = RawSSE(a, "/sse/")
     assert send(a, "before")[0] == 200
     assert client.events(1)[0]["data"] == "before"

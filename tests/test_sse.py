@@ -297,3 +297,26 @@ def test_an_http10_client_gets_a_close_delimited_stream(source_at):
                 break
             received += chunk
         assert received.endswith(b"data: plain\n\n")
+
+
+def test_a_replay_that_cannot_be_read_asks_the_client_to_retry(served):
+    from dispatch.sse.broker import BrokerUnavailable
+
+    class Down(MemoryBroker):
+        def replay(self, last_event_id):
+            raise BrokerUnavailable("redis is away")
+
+    sse = make_sse(Down(10))
+    base = served(sse_dispatcher(sse))
+    host, port = base.split("//")[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 7\r\nConnection: close\r\n\r\n")
+        received = b""
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    head, body = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 ") and b"text/event-stream" in head
+    assert body == b"retry: 1000\n\n" and not sse.subscribers

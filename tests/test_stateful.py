@@ -484,52 +484,12 @@ def test_a_kept_request_lets_go_of_its_connection_but_keeps_its_form(served):
 
 # -- memory -------------------------------------------------------------------------
 
-def measure_sessions(n: int, manager=None, servlet=add_two) -> dict:
-    """Open ``n`` sessions, each suspended in ``send_suspend`` (the add-two servlet's
-    first form; ``servlet=counter``: a ``send_suspend_dispatch`` page), over one
-    keep-alive connection; return the server's RSS growth.
-
-    Client and server share the process; the client keeps only the URLs.
-    """
-    from dispatch.server import serve
-    from servlets.managers import current_rss
-
-    manager = manager or make_threshold_lru_manager(None, 1 << 40)
-    stop = serve(make(servlet, manager=manager), port=0, listen_ip="127.0.0.1")
-    try:
-        s = requests.Session()
-        base = f"http://127.0.0.1:{stop.port}"
-        links(s.get(base + "/").text)  # warm up
-        gc.collect()
-        rss0 = current_rss()
-        # a connection per session, as from distinct browsers
-        urls = [links(s.get(base + "/", headers={"Connection": "close"}).text)[0]
-                for _ in range(n)]
-        gc.collect()
-        rss1 = current_rss()
-        assert manager.instance_count() >= n
-        ok = s.post(base + urls[0], data={"n": "1"}).text
-        ok = "Second:" in ok or "clicks 1" in ok
-        return {"sessions": n, "rss_before": rss0, "rss_after": rss1,
-                "bytes_per_session": (rss1 - rss0) / n, "resumable": ok}
-    finally:
-        manager.close()
-        stop(timeout=1)
-
-
 def test_memory_per_suspended_session_is_small():
+    from benchmarks.sessions import measure_sessions
+
     result = measure_sessions(300)
     assert result["resumable"]
     assert result["bytes_per_session"] < 64 * 1024, result
-
-
-if __name__ == "__main__":
-    from gevent import monkey
-    monkey.patch_all()
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    r = measure_sessions(count, servlet=counter if "--dispatch" in sys.argv else add_two)
-    print(f"{r['sessions']} suspended sessions: RSS {r['rss_before'] / 2**20:.1f} MiB -> "
-          f"{r['rss_after'] / 2**20:.1f} MiB, {r['bytes_per_session'] / 1024:.1f} KiB each")
 
 
 def test_a_stateful_servlet_that_declines_lets_the_next_dispatcher_answer(served):

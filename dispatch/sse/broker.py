@@ -12,7 +12,10 @@ processes with the same four methods:
 ``publish(encode, keep) -> id``
     Send one event.  ``encode(id)`` returns its bytes given the id the broker assigns
     (``None`` when ``keep`` is false).  Raises :class:`BrokerUnavailable` rather than
-    dropping an event it could not send.
+    dropping an event it could not send.  Ids are non-negative integers of at most 19
+    digits that always increase, also across a restart of whatever stores them (clients
+    and ``Last-Event-ID`` rely on it); the in-memory broker counts 1, 2, ..., a shared
+    broker may jump (Redis: to a new generation after a reset).
 ``replay(after) -> [(id, payload), ...]``
     The kept events with an id greater than ``after`` (all kept events when ``after``
     is ``None``), oldest first.

@@ -1,14 +1,21 @@
 """SSE as a dispatcher.  Racket: ``sse-dispatcher`` and ``sse-serve`` of the SSE package."""
 from __future__ import annotations
 
+import logging
 from typing import Optional
+
+from werkzeug.wrappers import Response
 
 from ..core import Dispatcher, next_dispatcher
 from ..server import Stopper, serve
+from .broker import BrokerUnavailable
 from .source import SSE, parse_last_event_id
 
 __all__ = ["sse_dispatcher", "sse_serve"]
 
+log = logging.getLogger("dispatch.sse")
+
+_RETRY_SOON = b"retry: 1000\n\n"
 _HEADERS = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
             # nginx buffers responses unless told not to; events would arrive in bursts.
             ("X-Accel-Buffering", "no")]
@@ -22,8 +29,16 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
     def dispatcher(conn, request):
         if request.method != "GET":
             next_dispatcher()
-        subscriber = sse.subscribe(
-            parse_last_event_id(conn.environ.get("HTTP_LAST_EVENT_ID")), conn.socket)
+        try:
+            subscriber = sse.subscribe(
+                parse_last_event_id(conn.environ.get("HTTP_LAST_EVENT_ID")), conn.socket)
+        except BrokerUnavailable as exc:
+            # The replay cannot be read now: an empty stream that asks the client to come
+            # back in a second with the same Last-Event-ID, so that it misses nothing.  (A
+            # 5xx would make EventSource give up for good.)
+            log.warning("SSE replay unavailable, client asked to retry: %s", exc)
+            conn.respond(Response(_RETRY_SOON, headers=list(_HEADERS)))
+            return
         cancel = conn.at_shutdown(subscriber.end)
         if conn.can_detach:
             # No greenlet waits for an idle stream: the source writes to it directly.

@@ -133,7 +133,11 @@ class SSE:
         # Subscribe first and read the replay second: an event sent in between (a
         # broker's replay may wait on I/O) is then in both, and its id tells which.
         self.subscribers.add(subscriber)
-        replayed = self.broker.replay(last_event_id)
+        try:
+            replayed = self.broker.replay(last_event_id)
+        except BaseException:
+            self.subscribers.discard(subscriber)
+            raise
         last = last_event_id or 0
         for event_id, payload in replayed:
             subscriber.queue.append(payload)

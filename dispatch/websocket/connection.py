@@ -137,6 +137,14 @@ class WebSocketConnection:
     messages ahead.  Timers live on the process's one :class:`~.timers.TimerHeap`.
     """
 
+    # Slots: an idle connection's attributes in a dict would cost a kilobyte more.
+    __slots__ = ("stream", "protocol", "subprotocol", "request_line", "headers", "path",
+                 "options", "close_status", "close_reason", "closed", "_close_sent",
+                 "_dropped", "_inbox", "_reading", "_read_turn", "_want_read", "_released",
+                 "_send_lock", "_waiting_to_send", "_sock", "_raw", "_leftover", "_drained",
+                 "_send_timeout", "_fragmenting", "_plain_below", "_last_seen",
+                 "_next_ping", "_pong_due", "_close_due", "_timer", "__weakref__")
+
     def __init__(self, stream, protocol: Protocol, *, subprotocol: Optional[str] = None,
                  request_line: str = "", headers=(), path: str = "",
                  options: WSOptions = WSOptions()) -> None:
