@@ -180,4 +180,4 @@ def stop_recording_body(environ: dict) -> None:
     kept for :func:`rewind_body`."""
     stream = environ.get("wsgi.input")
     if getattr(stream, "recording", False):
-        stream.recording = False
+        stream.recording = False  # type: ignore[union-attr]  # recording implies a stream

@@ -35,7 +35,7 @@ def path_searcher(regex: Regex, what: str = "regex") -> Callable[[str], Optional
     if not isinstance(regex, re.Pattern):
         raise TypeError(f"{what} must be a str or bytes pattern (or a compiled one), "
                         f"not {type(regex).__name__}: {regex!r}")
-    search = regex.search
+    search: Callable = regex.search  # Pattern[str] or Pattern[bytes]
     if isinstance(regex.pattern, bytes):
         return lambda text: search(_utf8(text))
     return search

@@ -22,7 +22,7 @@ __all__ = ["FORMATS", "apache_default_format", "combined_log_format", "extended_
 def open_log(log_path: Union[str, os.PathLike, IO]):
     """A write procedure for a path (opened once, line-buffered) or a stream."""
     if isinstance(log_path, (str, bytes, os.PathLike)):
-        stream = open(log_path, "a", buffering=1)
+        stream: IO = open(log_path, "a", buffering=1)
     elif callable(getattr(log_path, "write", None)):
         stream = log_path
     else:

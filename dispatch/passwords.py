@@ -22,7 +22,7 @@ import inspect
 import logging
 import os
 import re
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from werkzeug.datastructures import Authorization
 from werkzeug.wrappers import Response
@@ -237,7 +237,7 @@ def password_file_to_authorized(path: Union[str, os.PathLike]) -> tuple:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"password_file_to_authorized: a path, not {path!r}")
-    state = {"realms": read_realms(path), "mtime": _mtime(path)}
+    state: dict[str, Any] = {"realms": read_realms(path), "mtime": _mtime(path)}
 
     def refresh() -> None:
         mtime = _mtime(path)

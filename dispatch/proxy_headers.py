@@ -71,7 +71,7 @@ class TrustedProxies:
         return whether it did."""
         if not self.trusts(environ.get("REMOTE_ADDR")):
             return False
-        self._fix(environ, None)
+        self._fix(environ, None)  # type: ignore[arg-type]  # rewrites; never responds
         return True
 
 

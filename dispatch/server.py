@@ -22,7 +22,7 @@ import sys
 import time
 import warnings
 from collections import deque
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import gevent
 import gevent.event
@@ -81,6 +81,7 @@ class HTTPConnection:
                  "message", "status", "headers", "head_sent", "keep_alive",
                  "upgraded", "sent_continue", "_framing", "_remaining", "_idle_since",
                  "_watchers", "_timer", "detached", "_raw", "__weakref__")
+    status: Optional[str]  # the response's status line, once start_response was called
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -429,7 +430,8 @@ class HTTPConnection:
             if data or not self.head_sent:
                 sent += self._write(data)
         if not self.head_sent:
-            self._send_head(None if not writer.body_allowed(self.status, method) else 0)
+            self._send_head(None if not writer.body_allowed(
+                self.status, method) else 0)  # type: ignore[arg-type]  # set by now
         elif self._framing == writer.CHUNKED:
             self._send(writer.LAST_CHUNK)
         elif self._remaining is not None and self._remaining > 0:
@@ -480,7 +482,8 @@ class HTTPConnection:
         message = self.message
         http10 = message is not None and message.version == "1.0"
         data, self.keep_alive, declared = writer.head(
-            self.status, self.headers, framing, self.keep_alive, http10, writer.http_date())
+            self.status,  # type: ignore[arg-type]  # set by now
+            self.headers, framing, self.keep_alive, http10, writer.http_date())
         self.head_sent = True
         self._framing = framing
         self._remaining = None
@@ -568,7 +571,7 @@ class _DoneReader:
     unparsed = b""
 
 
-_DONE_READER = _DoneReader()
+_DONE_READER: Any = _DoneReader()  # stands in for a RequestReader
 
 
 def _declared_length(headers: list) -> Optional[int]:
@@ -640,7 +643,7 @@ class Input:
 
     def read(self, size: Optional[int] = -1) -> bytes:
         if size is None or size < 0:
-            parts = []
+            parts: list[bytes] = []
             while True:
                 data = self._take(-1)
                 if not data:
@@ -755,7 +758,7 @@ class DispatchServer(StreamServer):
         if access_log is True:
             from .access_log import log_access as access_log
         #: called once a request is answered: (environ, status code, body bytes, seconds)
-        self.access_log = access_log or None
+        self.access_log: Optional[Callable] = access_log or None  # type: ignore[assignment]
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.connections: set = set()  # open connections (HTTPConnection)
@@ -905,7 +908,7 @@ def _reuse_port_listener(address: tuple, backlog: int):
     return sock
 
 
-_warned_unpatched = []
+_warned_unpatched: list[str] = []
 
 
 def warn_if_not_monkey_patched(who: str) -> bool:

@@ -63,6 +63,7 @@ class BindingFile(Binding):
     ``stream`` reads it piecewise instead."""
 
     __slots__ = ("filename", "headers", "stream", "_content")
+    _content: Optional[bytes]
 
     def __init__(self, id: str, filename: str, headers: list,  # noqa: A002
                  content: Union[bytes, Any]) -> None:
@@ -76,7 +77,7 @@ class BindingFile(Binding):
     @property
     def content(self) -> bytes:
         if self._content is None:
-            self._content = self.stream.read()
+            self._content = self.stream.read()  # type: ignore[union-attr]  # set when no content
         return self._content
 
     def __repr__(self) -> str:

@@ -113,7 +113,7 @@ def request_bindings(request: Union[Request, Iterable[Binding]]) -> list[Binding
     (Racket: ``request-bindings/raw``).  A list of bindings is returned as it is."""
     if not isinstance(request, _AnyRequest):
         return list(request)
-    out = [Binding(k.encode("utf-8"), v.encode("utf-8"))
+    out = [Binding(k.encode("utf-8"), v.encode("utf-8"))  # type: ignore[attr-defined]
            for k, v in request.values.items(multi=True)]
     for name, storage in request.files.items(multi=True):
         out.append(BindingFile(name.encode("utf-8"), (storage.filename or "").encode("utf-8"),

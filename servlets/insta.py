@@ -48,7 +48,7 @@ def load_start(target: str) -> Callable:
             raise SystemExit(f"insta: no file {spec!r}")
         sys.path.insert(0, os.path.dirname(path))
         name = os.path.splitext(os.path.basename(path))[0]
-        module_spec = importlib.util.spec_from_file_location(name, path)
+        module_spec: Any = importlib.util.spec_from_file_location(name, path)  # a file: a spec
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)

@@ -25,7 +25,7 @@ As Racket's, ``request.path`` keeps the path as sent (``//foo/bar`` stays
 from __future__ import annotations
 
 import tempfile
-from typing import IO, TYPE_CHECKING, Optional
+from typing import IO, TYPE_CHECKING, Any, Optional
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
@@ -89,11 +89,11 @@ class _FormDataMultiPartParser(MultiPartParser):
         fields: list = []
         files: list = []
         n_fields = n_files = 0
-        part = None
+        part: Any = None  # the Field or File being read
         size = 0
         limit: Optional[int] = None
         chunks: list = []
-        container = None
+        container: Any = None  # the File part's stream
         while True:
             data = stream.read(chunk_size)
             decoder.receive_data(data or None)
@@ -240,7 +240,7 @@ class Request(_WerkzeugRequest):
         return (self.environ.get("CONTENT_TYPE") or "").lower().startswith("multipart/form-data")
 
     @property
-    def max_content_length(self) -> Optional[int]:
+    def max_content_length(self) -> Optional[int]:  # type: ignore[override]
         """Bodies read whole (``post_data``, url-encoded forms) larger than this get
         ``413``: the server's ``max_request_body_length``, 1 MiB by default.  A
         ``multipart/form-data`` body is bounded by the form-data limits instead."""

@@ -141,7 +141,7 @@ def _seconds(seconds, who: str):
     return seconds
 
 
-_now_cache = [-1, ""]
+_now_cache: list = [-1, ""]  # [second, its formatted date]
 
 
 def _now_http_date() -> str:
@@ -288,7 +288,7 @@ def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
                         f"given {type(writer).__name__} {writer!r}")
     response = _make(None, code, message, _NOW if seconds is None else seconds, mime_type,
                      headers, "response_output", cls=OutputResponse, cookies=cookies)
-    response.writer = writer
+    response.writer = writer  # type: ignore[attr-defined]  # cls=OutputResponse
     return response
 
 

@@ -28,7 +28,7 @@ import contextvars
 import logging
 import re
 from io import BytesIO
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NoReturn, Optional
 from urllib.parse import quote
 
 from gevent import Greenlet, GreenletExit, getcurrent
@@ -167,7 +167,7 @@ class ServletGreenlet(Greenlet):
         """The URL continuations are made from: the current request's path without its
         marker.  Its query is left out (Racket keeps it): a later request to the
         continuation would otherwise see the old request's bindings again."""
-        request = self.turn.request
+        request = self.turn.request  # type: ignore[union-attr]  # set while it runs
         path = _K_MARK.sub("", request.script_root + request.path)
         return quote(path, safe="/:@!$&'()*+,;=")
 
@@ -182,7 +182,7 @@ class ServletGreenlet(Greenlet):
             instance.greenlets.discard(self)
             if not instance.greenlets and not instance.dead:
                 instance.manager.forget_unused(instance.id)
-            self.fn = self.context = None
+            self.fn = self.context = None  # type: ignore[assignment]  # let them go
         if result is not _DETACHED:
             self._answer(result)
 
@@ -264,7 +264,7 @@ def _unhold(g: ServletGreenlet) -> None:
         g.kill(block=False)
 
 
-def _expired(k, request: Request):
+def _expired(k, request: Request) -> NoReturn:
     raise NoContinuation("continuation already used", k.expiration_handler)
 
 

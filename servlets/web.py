@@ -3,22 +3,22 @@
 Call these from a stateful servlet (:func:`servlets.stateful.make`, or
 ``serve_servlet``): they find the current instance through the servlet's greenlet.
 
-==================================  ===========================================
-Racket                              Python
-==================================  ===========================================
-``send/suspend``                    ``send_suspend(response_generator)``
-``send/suspend/dispatch``           ``send_suspend_dispatch(response_generator)``
-``send/forward``                    ``send_forward(response_generator)``
-``send/back``                       ``send_back(response)``
-``send/finish``                     ``send_finish(response)``
-``redirect/get``                    ``redirect_get(headers=None)``
-``redirect/get/forget``             ``redirect_get_forget(headers=None)``
-``clear-continuation-table!``       ``clear_continuation_table()``
-``adjust-timeout!``                 ``adjust_timeout(seconds)``
-``with-errors-to-browser``          ``with_errors_to_browser(send, thunk)``
-``current-servlet-continuation-     ``current_servlet_continuation_expiration_handler``
-expiration-handler``                (a ``ContextVar``)
-==================================  ===========================================
+===============================================  ============================================
+Racket                                           Python
+===============================================  ============================================
+``send/suspend``                                 ``send_suspend(response_generator)``
+``send/suspend/dispatch``                        ``send_suspend_dispatch(response_generator)``
+``send/forward``                                 ``send_forward(response_generator)``
+``send/back``                                    ``send_back(response)``
+``send/finish``                                  ``send_finish(response)``
+``redirect/get``                                 ``redirect_get(headers=None)``
+``redirect/get/forget``                          ``redirect_get_forget(headers=None)``
+``clear-continuation-table!``                    ``clear_continuation_table()``
+``adjust-timeout!``                              ``adjust_timeout(seconds)``
+``with-errors-to-browser``                       ``with_errors_to_browser(send, thunk)``
+current-servlet-continuation-expiration-handler  ``current_servlet_continuation_expiration_handler``
+                                                 (a ``ContextVar``)
+===============================================  ============================================
 
 What differs from Racket, because a Python function cannot be resumed twice: see
 :mod:`servlets.stateful`.

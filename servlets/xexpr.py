@@ -51,6 +51,8 @@ class InvalidXexpr(TypeError, ValueError):
     """Not an x-expression.  Racket: ``exn:invalid-xexpr``.  ``node`` is the offending
     part, ``path`` the tags of the elements around it, outermost first."""
 
+    path: list
+
     def __init__(self, problem: str, node: object) -> None:
         super().__init__(problem)
         self.problem, self.node, self.path = problem, node, []

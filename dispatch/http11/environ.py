@@ -1,6 +1,7 @@
 """The WSGI environ of a request (PEP 3333), from a parsed :class:`~.reader.Message`."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from .reader import Message
@@ -36,6 +37,7 @@ def environ_for(message: Message, base: dict) -> dict:
     environ["PATH_INFO"] = path if "%" not in path else \
         unquote_to_bytes(path).decode("latin-1")
     environ["QUERY_STRING"] = query
+    value: Any  # the header's bytes, then their latin-1 str
     for name, value in message.headers:
         if b"_" in name:
             # CGI maps "-" and "_" alike: X_Forwarded_For could pose as X-Forwarded-For.

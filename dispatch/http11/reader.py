@@ -214,7 +214,7 @@ class RequestReader:
         self._url_parts.append(part)  # llhttp may give the target in pieces
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        message = self._message
+        message: Message = self._message  # type: ignore[assignment]  # since on_message_begin
         self._header_count += 1
         if self._header_count > self.max_headers:
             self._fail(ProtocolError(431, f"more than {self.max_headers} header fields"))
@@ -234,7 +234,7 @@ class RequestReader:
         if self._resuming is not None:
             self._resuming = None
             return
-        message = self._message
+        message: Message = self._message  # type: ignore[assignment]  # since on_message_begin
         parser = self._parser
         message.method = parser.get_method().decode("ascii")
         if message.method == "CONNECT":
@@ -269,7 +269,7 @@ class RequestReader:
         self.queue.append(message)
 
     def on_body(self, data: bytes) -> None:
-        message = self._message
+        message: Message = self._message  # type: ignore[assignment]  # since on_message_begin
         message.body_size += len(data)
         if message.max_body is not None and message.body_size > message.max_body:
             message.error = ProtocolError(413, f"a body over {message.max_body} bytes")

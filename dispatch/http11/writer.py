@@ -103,7 +103,7 @@ def chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
 
 
-_date = [0, ""]
+_date: list = [0, ""]  # [second, its formatted date]
 
 
 def http_date() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
-from typing import Optional
+from typing import Any, Optional
 
 import gevent
 from gevent.event import Event
@@ -119,7 +119,7 @@ class SSE:
         self.queue_limit = queue_limit
         self.subscribers: set = set()
         self._dirty: list = []  # attached subscribers with events to write
-        self._heartbeat_timer = None
+        self._heartbeat_timer: Any = None  # a gevent loop timer while streams are attached
         self.broker.start(self._deliver)
 
     def _deliver(self, event_id: Optional[int], payload: bytes) -> None:

@@ -60,7 +60,7 @@ class PerMessageDeflate:
         # Created on first use: a zlib compressor holds ~256 KiB, too much to spend on
         # every idle connection.
         self._compressor = None
-        self._decompressor = None
+        self._decompressor: Optional[zlib._Decompress] = None
 
     def _new_compressor(self):
         return zlib.compressobj(self.level, zlib.DEFLATED, -self._compress_bits)
@@ -108,6 +108,7 @@ def parse_extensions(header: str) -> list:
         if not parts[0]:
             continue
         params: dict = {}
+        value: Optional[str]
         for part in parts[1:]:
             if not part:
                 continue
@@ -166,7 +167,7 @@ def _agree(params: dict, options: DeflateOptions):
         asked = _bits(params["server_max_window_bits"], allow_empty=False)
         if asked == 8:
             return None  # zlib writes no 8-bit windows: decline this offer
-        server_bits = min(server_bits, asked)
+        server_bits = min(server_bits, asked)  # type: ignore[type-var,assignment]  # not None
     client_bits = 15
     if "client_max_window_bits" in params:
         offered = _bits(params["client_max_window_bits"], allow_empty=True)
@@ -223,11 +224,13 @@ def accept_client(header: Optional[str], options: DeflateOptions = DeflateOption
              "server_max_window_bits", "client_max_window_bits"}
     if set(params) - known:
         raise NegotiationError(f"unknown parameter in {header!r}")
-    server_bits = _bits(params["server_max_window_bits"], False) \
+    server_bits: int = _bits(  # type: ignore[assignment]  # allow_empty=False: never None
+        params["server_max_window_bits"], False) \
         if "server_max_window_bits" in params else 15
     if server_bits > options.server_max_window_bits:
         raise NegotiationError("the server's window is larger than offered")
-    client_bits = _bits(params["client_max_window_bits"], False) \
+    client_bits: int = _bits(  # type: ignore[assignment]  # allow_empty=False: never None
+        params["client_max_window_bits"], False) \
         if "client_max_window_bits" in params else options.client_max_window_bits
     return PerMessageDeflate(
         True, server_no_context_takeover="server_no_context_takeover" in params,

@@ -102,7 +102,7 @@ class GeventWebSocket:
         if message is EOF:
             self.closed = True
             return None
-        return message
+        return message  # type: ignore[return-value]  # not EOF, handled above
 
     read_message = receive
 

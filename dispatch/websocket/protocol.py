@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import os
 import struct
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from geventwebsocket.exceptions import ProtocolError as _GeventWebSocketProtocolError
 
@@ -112,7 +112,7 @@ def _unmask(key: bytes, data: bytearray):
 # At 1 MiB the strided translate takes ~1.8 ms; numpy's XOR of 32-bit words ~0.1 ms.
 # numpy is optional (and imported on the first large frame only: it costs ~20 MB).
 _NUMPY_FROM = 16384
-_numpy = None
+_numpy: Any = None
 
 
 def _numpy_xor():
@@ -344,7 +344,8 @@ class Protocol:
                 self._decoder = _utf8_decoder()
         if self._compressed:
             self._wire += len(payload)
-            payload = self.deflate.decompress(payload, bool(fin), self._room())
+            payload = self.deflate.decompress(  # type: ignore[union-attr]  # negotiated
+                payload, bool(fin), self._room())
         self._size += len(payload)
         if self.max_message_size is not None and self._size > self.max_message_size:
             raise ProtocolError(f"message larger than {self.max_message_size} bytes",
@@ -364,13 +365,13 @@ class Protocol:
         if opcode == OP_TEXT and type(payload) is not str:
             # A single uncompressed frame: one plain decode, no incremental decoder.
             try:
-                payload = payload.decode("utf-8")
+                payload = payload.decode("utf-8")  # type: ignore[assignment]  # the message's text
             except UnicodeDecodeError as exc:
                 raise ProtocolError(f"invalid UTF-8 in a text message: {exc.reason}",
                                     CLOSE_INVALID_DATA) from None
         if parts:
             parts.append(payload)
-            payload = ("" if opcode == OP_TEXT else b"").join(parts)
+            payload = ("" if opcode == OP_TEXT else b"").join(parts)  # type: ignore[assignment]
         elif type(payload) is not bytes and opcode == OP_BINARY:
             payload = bytes(payload)
         return (opcode, payload)
