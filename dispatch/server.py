@@ -514,7 +514,8 @@ class HTTPConnection:
             raise RuntimeError("the response has already started")
         data, _, _ = writer.head(status, headers, None, True, False, writer.http_date(),
                                  upgrade=True)
-        self.socket.sendall(data)
+        if run is None:
+            self.socket.sendall(data)
         self.head_sent = self.upgraded = True
         self.status = status
         reader = self.reader
@@ -526,12 +527,19 @@ class HTTPConnection:
             self.detached = True
             # a raw greenlet: a gevent Greenlet object would cost a kilobyte more a
             # connection, for features (links, values) nothing uses here
-            self.greenlet = gevent.spawn_raw(self._run_detached, run, stream)
+            self.greenlet = gevent.spawn_raw(self._run_detached, run, stream, data)
         return stream
 
-    def _run_detached(self, run, stream: RawStream) -> None:
+    def _run_detached(self, run, stream: RawStream, head: bytes) -> None:
         self.in_request = True  # a graceful stop waits for it, as for a request
         try:
+            # The answer leaves here, right before ``run`` starts: nothing the client
+            # sends after it can be handled before ``run`` has set itself up (joined a
+            # broadcast group, say), as when both ran in the request's greenlet.
+            try:
+                self.socket.sendall(head)
+            except _GONE:
+                return  # the client left before its answer
             run(stream)
         finally:
             self.close()

@@ -194,7 +194,7 @@ class WebSocketConnection:
         self._next_ping = now + options.ping_interval if options.ping_interval else None
         self._pong_due: Optional[float] = None
         self._close_due: Optional[float] = None
-        self._timer = None
+        self._timer: Optional[list] = None  # this connection's entry on the timer heap
         # No socket time-out on reads: gevent would arm a timer around every wait. The
         # shared timer heap does pings and idle time-outs; sends set one while they run.
         stream.settimeout(None)
@@ -242,9 +242,10 @@ class WebSocketConnection:
                 CLOSE_GOING_AWAY, "idle timeout"))
         elif self._next_ping is not None and now >= self._next_ping:
             # (Always moved on: a deadline left in the past would fire again at once.)
-            self._next_ping = now + options.ping_interval
+            interval: float = options.ping_interval  # type: ignore[assignment]  # set here
+            self._next_ping = now + interval
             if self._pong_due is None and not self._close_sent:
-                self._pong_due = now + (options.pong_timeout or options.ping_interval)
+                self._pong_due = now + (options.pong_timeout or interval)
                 gevent.spawn(self._ping)
         self._schedule()
 
@@ -436,7 +437,7 @@ class WebSocketConnection:
                 self._send_raw(self.protocol.encode_message(data, binary=False))
             return
         if hasattr(payload, "read"):
-            self._send_stream(payload, payload_type)
+            self._send_stream(payload, payload_type)  # type: ignore[arg-type]
             return
         if payload_type == "continuation":
             if not self._fragmenting:
@@ -492,7 +493,7 @@ class WebSocketConnection:
             if sent == len(frame):
                 return
             if sent:
-                frame = memoryview(frame)[sent:]
+                frame = memoryview(frame)[sent:]  # type: ignore[assignment]
         size = len(frame)
         if lock.locked():
             # The bound is on what queues up behind a send in progress: one large
@@ -642,7 +643,8 @@ def ws_recv(conn: WebSocketConnection, payload_type: str = "auto"):
     if message is EOF or payload_type == "auto":
         return message
     if payload_type == "text":
-        return message if isinstance(message, str) else message.decode("utf-8", "replace")
+        return message if isinstance(message, str) else \
+            message.decode("utf-8", "replace")  # type: ignore[union-attr]  # EOF: above
     if payload_type == "binary":
         return message.encode("utf-8") if isinstance(message, str) else message
     raise ValueError(f"payload_type must be 'auto', 'text' or 'binary', not {payload_type!r}")
@@ -663,7 +665,8 @@ def ws_recv_stream(conn: WebSocketConnection) -> Union[io.BytesIO, io.StringIO, 
     message = conn.recv()
     if message is EOF:
         return EOF
-    return io.StringIO(message) if isinstance(message, str) else io.BytesIO(message)
+    return io.StringIO(message) if isinstance(message, str) else \
+        io.BytesIO(message)  # type: ignore[arg-type]  # EOF: above
 
 
 def ws_close(conn: WebSocketConnection, status: int = CLOSE_NORMAL, reason: str = "") -> None:
