@@ -452,7 +452,7 @@ class HTTPConnection:
             if not writer.body_allowed(self.status, method):
                 self._send_head(None)
                 return 0
-            length = _declared_length(self.headers)  # before the head: it picks the framing
+            length = writer.declared_length(self.headers)  # before the head: the framing
             if length is not None:
                 framing = length
             elif self.message is not None and self.message.version == "1.0":
@@ -580,16 +580,6 @@ class _DoneReader:
 
 
 _DONE_READER: Any = _DoneReader()  # stands in for a RequestReader
-
-
-def _declared_length(headers: list) -> Optional[int]:
-    for name, value in headers:
-        if len(name) == 14 and name.lower() == "content-length":
-            value = value.strip()
-            if not value.isdigit() or not value.isascii():
-                raise writer.BadResponse(f"malformed Content-Length {value!r}")
-            return int(value)
-    return None
 
 
 class Input:

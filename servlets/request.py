@@ -55,11 +55,7 @@ _default_limits: list = []
 
 
 def _limits(environ: dict) -> SafetyLimits:
-    limits = environ.get(SAFETY_LIMITS_KEY)
-    if limits is None:
-        # The server's handler exposes the server, which holds the limits it serves with.
-        handler = environ.get("gevent_dispatch.handler")
-        limits = getattr(getattr(handler, "server", None), "safety_limits", None)
+    limits = environ.get(SAFETY_LIMITS_KEY)  # this project's server always sets it
     if limits is None or not hasattr(limits, "max_form_data_files"):
         if not _default_limits:
             # imported here: dispatch imports this module

@@ -13,7 +13,7 @@ from email.utils import formatdate
 from typing import Optional
 
 __all__ = ["BadResponse", "CHUNKED", "CLOSE_DELIMITED", "LAST_CHUNK", "body_allowed",
-           "chunk", "head", "http_date"]
+           "chunk", "declared_length", "head", "http_date"]
 
 #: framing values for :func:`head` besides a length
 CHUNKED = -1
@@ -60,10 +60,7 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
                 _good_names.add(name)
         lower = name.lower()
         if lower == "content-length":
-            declared = value.strip()
-            if not declared.isdigit() or not declared.isascii():
-                raise BadResponse(f"malformed Content-Length {value!r}")
-            declared = int(declared)
+            declared = _length(value)
         elif lower == "date":
             has_date = True
         elif lower in _HOP_BY_HOP and not upgrade:
@@ -96,6 +93,21 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
     except UnicodeEncodeError as exc:
         raise BadResponse("status and headers must be latin-1 text") from exc
     return data, keep_alive, declared
+
+
+def declared_length(headers: list) -> Optional[int]:
+    """The application's own ``Content-Length``, if it gave one."""
+    for name, value in headers:
+        if len(name) == 14 and name.lower() == "content-length":
+            return _length(value)
+    return None
+
+
+def _length(value: str) -> int:
+    digits = value.strip()
+    if not digits.isdigit() or not digits.isascii():
+        raise BadResponse(f"malformed Content-Length {value!r}")
+    return int(digits)
 
 
 def chunk(data: bytes) -> bytes:
