@@ -13,21 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
+from .engine.rawstream import RawStream
+from .handle import HANDLER_KEY, MAX_BODY_KEY, SAFETY_LIMITS_KEY, Handle
+
 if TYPE_CHECKING:
-    from servlets.request import Request
+    from .http.request import Request
 
-    from .server import HTTPConnection
-
-__all__ = ["Connection", "RawStream", "UpgradeNotSupported", "WSGIApp", "rewind_body"]
+__all__ = ["HANDLER_KEY", "MAX_BODY_KEY", "SAFETY_LIMITS_KEY", "Connection", "RawStream",
+           "UpgradeNotSupported", "WSGIApp", "rewind_body", "stop_recording_body"]
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
 
-#: environ key under which the gevent handler (this project's) exposes itself.
-HANDLER_KEY = "gevent_dispatch.handler"
-#: environ key of the server's limit on bodies read whole (safety limits).
-MAX_BODY_KEY = "gevent_dispatch.max_body"
-#: environ key of the server's :class:`~dispatch.safety_limits.SafetyLimits`
-SAFETY_LIMITS_KEY = "gevent_dispatch.safety_limits"
 
 
 def _nothing() -> None:
@@ -36,40 +32,6 @@ def _nothing() -> None:
 
 class UpgradeNotSupported(RuntimeError):
     """The server running this WSGI callable cannot hand over its socket."""
-
-
-class RawStream:
-    """The socket of an upgraded connection.
-
-    Bytes the client sent right after its handshake, which the HTTP parser had already
-    buffered, come first; then reads go straight to the socket (no buffered-reader layer
-    on the hot path of every WebSocket frame).
-    """
-
-    __slots__ = ("socket", "_leftover")
-
-    def __init__(self, socket, leftover: bytes = b"") -> None:
-        self.socket = socket
-        self._leftover = leftover
-
-    def read1(self, size: int = 65536) -> bytes:
-        """At most ``size`` bytes with at most one ``recv``; ``b''`` at end of stream."""
-        if self._leftover:
-            data, self._leftover = self._leftover[:size], self._leftover[size:]
-            return data
-        return self.socket.recv(size)
-
-    def sendall(self, data: bytes) -> None:
-        self.socket.sendall(data)
-
-    def settimeout(self, seconds: Optional[float]) -> None:
-        self.socket.settimeout(seconds)
-
-    def close(self) -> None:
-        try:
-            self.socket.close()
-        except OSError:
-            pass
 
 
 class Connection:
@@ -112,7 +74,7 @@ class Connection:
         """
         if self.answered:
             raise RuntimeError("this connection was already answered")
-        handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
+        handler: Optional[Handle] = self.environ.get(HANDLER_KEY)
         if handler is None:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
         self.upgraded = handler.take_over("101 Switching Protocols", headers, run=run)
@@ -132,7 +94,7 @@ class Connection:
         ends."""
         if self.answered:
             raise RuntimeError("this connection was already answered")
-        handler: Optional[HTTPConnection] = self.environ.get(HANDLER_KEY)
+        handler: Optional[Handle] = self.environ.get(HANDLER_KEY)
         if handler is None:
             raise UpgradeNotSupported("the server running this app cannot detach streams")
         stream = handler.detach(status, headers)
@@ -146,7 +108,7 @@ class Connection:
         handler = self.environ.get(HANDLER_KEY)
         if handler is None:
             return _nothing
-        return handler.server.at_shutdown(callback)
+        return handler.at_shutdown(callback)
 
     @property
     def socket(self):

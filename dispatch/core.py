@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, NoReturn
 
 if TYPE_CHECKING:
-    from servlets.request import Request
-
     from .connection import Connection
+    from .http.request import Request
 
 __all__ = ["Dispatcher", "DispatcherNotApplicable", "next_dispatcher"]
 

@@ -6,9 +6,8 @@ import resource
 
 from greenlet import greenlet
 
-from servlets.response import response_xexpr
-
 from .core import Dispatcher
+from .http.response import response_xexpr
 
 __all__ = ["make", "statistics"]
 

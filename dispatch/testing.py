@@ -32,10 +32,9 @@ from gevent import socket as gsocket
 from werkzeug.test import Client as _WerkzeugClient
 from werkzeug.test import EnvironBuilder
 
-from servlets.request import Request
-
 from .connection import Connection
 from .core import Dispatcher, DispatcherNotApplicable
+from .http.request import Request
 from .wsgi import to_wsgi
 
 __all__ = ["Client", "SSETestSession", "ServerSentEvent", "WebSocketDisconnect",

@@ -18,10 +18,9 @@ import reprlib
 
 from werkzeug.exceptions import HTTPException
 
-from servlets.request import Request
-
 from .connection import Connection, WSGIApp, stop_recording_body
 from .core import Dispatcher, DispatcherNotApplicable
+from .http.request import Request
 
 __all__ = ["to_wsgi"]
 

@@ -1,7 +1,7 @@
 """Servlets: requests, responses and the servlet adapter (Racket's ``web-server/http``
 and ``web-server/servlet-dispatch``)."""
-from .request import Request  # first: dispatch.core's users import it from here
-from .response import (
+from dispatch.http.request import Request
+from dispatch.http.response import (
     APPLICATION_JSON_MIME_TYPE,
     TEXT_HTML_MIME_TYPE,
     Response,
@@ -17,14 +17,15 @@ from .response import (
     temporarily,
     temporarily_same_method,
 )
+from dispatch.http.xexpr import PI, CData, Comment, InvalidXexpr, xexpr_to_string
+
 from .servlet import dispatch_servlet
-from .xexpr import PI, CData, Comment, InvalidXexpr, xexpr_to_string
 
 # isort: split
 # The servlet layer (Racket's web-server/servlet-env, dispatch, http/bindings, cookies,
 # basic-auth, templates).
-from .basic_auth import make_basic_auth_header, request_to_basic_credentials
-from .bindings import (
+from dispatch.http.basic_auth import make_basic_auth_header, request_to_basic_credentials
+from dispatch.http.bindings import (
     BindingError,
     BindingFile,
     BindingForm,
@@ -36,7 +37,21 @@ from .bindings import (
     request_bindings,
     request_bindings_raw,
 )
-from .cookies import ClientCookie, Cookie, cookie_to_header, make_cookie, request_cookies
+from dispatch.http.cookies import (
+    ClientCookie,
+    Cookie,
+    cookie_to_header,
+    make_cookie,
+    request_cookies,
+)
+from dispatch.http.id_cookie import (
+    logout_id_cookie,
+    make_id_cookie,
+    make_secret_salt_file,
+    request_id_cookie,
+    valid_id_cookie,
+)
+
 from .dispatch_rules import (
     Arg,
     DispatchUrlError,
@@ -54,13 +69,6 @@ from .dispatch_rules import (
     string_arg,
     symbol_arg,
     ws_dispatch_rules,
-)
-from .id_cookie import (
-    logout_id_cookie,
-    make_id_cookie,
-    make_secret_salt_file,
-    request_id_cookie,
-    valid_id_cookie,
 )
 from .managers import make_none_manager, make_threshold_lru_manager, make_timeout_manager
 from .templates import include_template

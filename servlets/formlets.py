@@ -38,8 +38,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Request as _AnyRequest
 
-from .request import Request
-from .response import response_xexpr
+from dispatch.http.request import Request
+from dispatch.http.response import response_xexpr
 
 __all__ = [
     "Binding", "BindingFile", "Formlet", "FormletError",

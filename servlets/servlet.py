@@ -8,9 +8,8 @@ from typing import Callable, Optional
 from dispatch.connection import WSGIApp
 from dispatch.core import Dispatcher, next_dispatcher
 from dispatch.filter import Regex, path_searcher
-
-from .request import Request
-from .response import response_full
+from dispatch.http.request import Request
+from dispatch.http.response import response_full
 
 __all__ = ["dispatch_servlet"]
 

@@ -37,11 +37,11 @@ import dispatch.logresp as logresp
 import dispatch.sequencer as sequencer
 from dispatch.core import Dispatcher, DispatcherNotApplicable, next_dispatcher
 from dispatch.filesystem_map import make_url_to_path
+from dispatch.http.response import TEXT_HTML_MIME_TYPE, response_full, response_xexpr
 from dispatch.safety_limits import SafetyLimits, make_safety_limits
 from dispatch.server import read_line, serve, wait_then_stop
 
 from . import stateful
-from .response import TEXT_HTML_MIME_TYPE, response_full, response_xexpr
 from .servlet import dispatch_servlet
 
 __all__ = ["mount", "serve_servlet", "serve_servlet_dispatcher"]

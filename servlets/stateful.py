@@ -36,13 +36,14 @@ from gevent.event import AsyncResult
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.exceptions import HTTPException
 
-from dispatch.connection import HANDLER_KEY, rewind_body
+from dispatch.connection import rewind_body
 from dispatch.core import Dispatcher, DispatcherNotApplicable, next_dispatcher
+from dispatch.handle import HANDLER_KEY
+from dispatch.http.request import Request
+from dispatch.http.response import response_xexpr
 
 from .managers import make_threshold_lru_manager
 from .managers.manager import ExpirationHandler, Manager, NoContinuation, ServletManagerError
-from .request import Request
-from .response import response_xexpr
 
 __all__ = [
     "make", "default_expiration_handler", "current_servlet_continuation_expiration_handler",

@@ -28,9 +28,10 @@ from __future__ import annotations
 import traceback
 from typing import Any, Callable, Optional
 
+from dispatch.http.request import Request
+from dispatch.http.response import Headers, redirect_to, response_xexpr, see_other
+
 from . import stateful
-from .request import Request
-from .response import Headers, redirect_to, response_xexpr, see_other
 from .stateful import (
     adjust_timeout,
     clear_continuation_table,

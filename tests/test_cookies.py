@@ -9,6 +9,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dispatch.http import id_cookie as id_cookie_module
 from dispatch.testing import Client
 from servlets import (
     TEXT_HTML_MIME_TYPE,
@@ -27,7 +28,6 @@ from servlets import (
     response_output,
     response_xexpr,
 )
-from servlets import id_cookie as id_cookie_module
 from servlets.cookies import ClientCookie, parse_cookie_header
 
 KEY = b"k" * 32

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from dispatch.http.response import Response, _WerkzeugResponse
 from servlets import (
     redirect_to,
     response_empty,
@@ -12,7 +13,6 @@ from servlets import (
     response_xexpr,
     xexpr_to_string,
 )
-from servlets.response import Response, _WerkzeugResponse
 from servlets.xexpr import CData
 
 CASES = {

@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from dispatch import filter, lift, sequencer
-from dispatch.http11.reader import Message
-from dispatch.server import HTTPConnection, serve
+from dispatch.http11.writer import COALESCE_LIMIT, ResponseWriter
+from dispatch.server import serve
 from servlets import response_full
 
 
@@ -50,60 +50,74 @@ def test_accepted_sockets_have_tcp_nodelay(served):
     assert seen == [1]
 
 
-class RecordingSocket:
-    def __init__(self):
-        self.sends = []
-
-    def sendall(self, data):
-        self.sends.append(bytes(data))
-
-
-def connection_with(sock, version="1.1", method="GET"):
-    """An HTTPConnection in the middle of answering a request, writing to ``sock``."""
-    conn = HTTPConnection.__new__(HTTPConnection)
-    conn.socket = sock
-    conn.message = Message()
-    conn.message.version = version
-    conn.message.method = method
-    conn.keep_alive = True
-    conn.head_sent = conn.upgraded = False
-    conn.status = None
-    conn._raw = None  # no OS socket under this one
-    conn.start_response("200 OK", [("Content-Type", "text/plain")])
-    return conn
+def started(version="1.1", method="GET"):
+    """A ResponseWriter whose application called start_response (framing as plain bytes:
+    the writer is sans-I/O)."""
+    response = ResponseWriter(method, version == "1.0", True)
+    response.start("200 OK", [("Content-Type", "text/plain")])
+    return response
 
 
 def test_headers_and_a_small_body_leave_in_one_send():
-    sock = RecordingSocket()
-    connection_with(sock)._send_result([b"hello"], "GET")
-    assert len(sock.sends) == 1
-    assert sock.sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
-    assert b"Content-Length: 5\r\n" in sock.sends[0]
-    assert sock.sends[0].endswith(b"\r\n\r\nhello")
+    sends = started().whole(b"hello")
+    assert len(sends) == 1
+    assert sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Length: 5\r\n" in sends[0]
+    assert sends[0].endswith(b"\r\n\r\nhello")
+
+
+def test_a_large_body_leaves_apart_from_the_headers():
+    body = b"x" * (COALESCE_LIMIT + 1)
+    head, sent = started().whole(body)
+    assert head.endswith(b"Content-Length: %d\r\n" % len(body) + head[head.index(b"Date:"):])
+    assert sent is body
 
 
 def test_first_chunk_of_a_chunked_body_joins_the_headers():
-    sock = RecordingSocket()
-    connection_with(sock)._send_result(iter([b"hello", b"world"]), "GET")
-    assert b"Transfer-Encoding: chunked\r\n" in sock.sends[0]
-    assert sock.sends[0].endswith(b"\r\n\r\n5\r\nhello\r\n")
-    assert sock.sends[1:] == [b"5\r\nworld\r\n", b"0\r\n\r\n"]
+    response = started()
+    sends = response.write(b"hello") + response.write(b"world") + response.end()
+    assert b"Transfer-Encoding: chunked\r\n" in sends[0]
+    assert sends[0].endswith(b"\r\n\r\n5\r\nhello\r\n")
+    assert sends[1:] == [b"5\r\nworld\r\n", b"0\r\n\r\n"]
+    assert response.keep_alive
 
 
 def test_a_streamed_http10_body_is_close_delimited():
-    sock = RecordingSocket()
-    conn = connection_with(sock, version="1.0")
-    conn._send_result(iter([b"hello", b"world"]), "GET")
-    assert b"chunked" not in sock.sends[0] and b"Content-Length" not in sock.sends[0]
-    assert sock.sends[0].endswith(b"\r\n\r\nhello") and sock.sends[1] == b"world"
-    assert not conn.keep_alive
+    response = started(version="1.0")
+    sends = response.write(b"hello") + response.write(b"world") + response.end()
+    assert b"chunked" not in sends[0] and b"Content-Length" not in sends[0]
+    assert sends[0].endswith(b"\r\n\r\nhello") and sends[1:] == [b"world"]
+    assert not response.keep_alive
 
 
 def test_head_sends_no_body_and_no_false_length():
-    sock = RecordingSocket()
-    connection_with(sock, method="HEAD")._send_result(iter([b"hello"]), "HEAD")
-    assert len(sock.sends) == 1 and sock.sends[0].endswith(b"\r\n\r\n")
-    assert b"Content-Length" not in sock.sends[0] and b"chunked" not in sock.sends[0]
+    response = started(method="HEAD")
+    sends = response.write(b"hello") + response.end()
+    assert len(sends) == 1 and sends[0].endswith(b"\r\n\r\n")
+    assert b"Content-Length" not in sends[0] and b"chunked" not in sends[0]
+
+
+def test_a_body_longer_than_its_declared_length_is_cut_and_the_connection_ends():
+    response = ResponseWriter("GET", False, True)
+    response.start("200 OK", [("Content-Length", "3")])
+    sends = response.write(b"ab") + response.write(b"cdef") + response.end()
+    assert sends[0].endswith(b"\r\n\r\nab") and sends[1:] == [b"c"]
+    assert not response.keep_alive
+
+
+def test_a_body_shorter_than_its_declared_length_ends_the_connection():
+    response = ResponseWriter("GET", False, True)
+    response.start("200 OK", [("Content-Length", "10")])
+    response.whole(b"short")
+    assert not response.keep_alive
+
+
+def test_start_response_twice_without_exc_info_is_an_error():
+    response = started()
+    with pytest.raises(AssertionError):
+        response.start("500 Internal Server Error", [])
+    response.start("500 Internal Server Error", [], exc_info=(None, None, None))
+    assert response.status.startswith("500")
 
 
 def test_upgrade_hands_over_the_socket_without_losing_early_bytes(served):

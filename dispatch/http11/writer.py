@@ -1,5 +1,8 @@
 """Responses to bytes: the status line, the header block and the body's framing.
 
+Sans-I/O: nothing here touches a socket.  :class:`ResponseWriter` keeps one response's
+state and returns the bytes to send; the engine (:mod:`dispatch.engine`) sends them.
+
 A WSGI application gives a status string and a list of header pairs; :func:`head` checks
 them (a CR, LF or NUL could split a header and forge a response: refused, never sent) and
 adds what the framing needs: ``Content-Length`` when the length is known, chunked coding
@@ -7,13 +10,16 @@ for a streamed HTTP/1.1 body, and ``Connection`` as the connection's fate requir
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from email.utils import formatdate
 from typing import Optional
 
-__all__ = ["BadResponse", "CHUNKED", "CLOSE_DELIMITED", "LAST_CHUNK", "body_allowed",
-           "chunk", "declared_length", "head", "http_date"]
+__all__ = ["BadResponse", "CHUNKED", "CLOSE_DELIMITED", "COALESCE_LIMIT", "LAST_CHUNK",
+           "ResponseWriter", "body_allowed", "chunk", "declared_length", "head", "http_date"]
+
+log = logging.getLogger("dispatch.server")
 
 #: framing values for :func:`head` besides a length
 CHUNKED = -1
@@ -124,3 +130,152 @@ def http_date() -> str:
     if _date[0] != now:
         _date[:] = [now, formatdate(now, usegmt=True)]
     return _date[1]
+
+
+# Bodies up to this size leave in the same piece as the head (one send, one packet).
+COALESCE_LIMIT = 64 * 1024
+
+
+class ResponseWriter:
+    """One response on its way out, as bytes: PEP 3333's ``start_response`` state (status,
+    headers), how the body is framed, what is left of a declared length, and whether the
+    connection stays open.  Each method returns the pieces to send, in order; the I/O
+    layer only sends them (h11's writers work the same way).  One writer serves a
+    connection's responses in turn (:meth:`reset`)."""
+
+    __slots__ = ("method", "http10", "keep_alive", "status", "headers", "head_sent",
+                 "framing", "remaining")
+
+    def __init__(self, method: str = "GET", http10: bool = False,
+                 keep_alive: bool = True) -> None:
+        self.reset(method, http10, keep_alive)
+
+    def reset(self, method: str, http10: bool, keep_alive: bool) -> None:
+        """Start on the next request's response."""
+        self.method = method
+        self.http10 = http10
+        #: whether the connection stays open after this response
+        self.keep_alive = keep_alive
+        #: the status line given to start_response (``None`` before)
+        self.status: Optional[str] = None
+        self.headers: list = []
+        self.head_sent = False
+        #: the body's framing once the head is out: a length, CHUNKED, CLOSE_DELIMITED,
+        #: or None where no body is sent (HEAD, 1xx, 204, 304)
+        self.framing: Optional[int] = None
+        #: bytes still owed to a declared Content-Length
+        self.remaining: Optional[int] = None
+
+    def start(self, status: str, headers: list, exc_info=None) -> None:
+        """PEP 3333's ``start_response``: remember the status and headers."""
+        if exc_info is not None:
+            try:
+                if self.head_sent:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response called twice without exc_info")
+        self.status = status
+        self.headers = headers
+
+    def whole(self, body: bytes) -> list:
+        """The head and ``body``, the response's whole body (a WSGI result of one piece)."""
+        if self.status is None:
+            raise AssertionError("the application returned without start_response")
+        if not body_allowed(self.status, self.method):
+            return self._head(None, b"")
+        if type(body) is not bytes:
+            raise TypeError(f"a WSGI body yields bytes, not {type(body).__name__}")
+        pieces = self._head(len(body), body)
+        if self.remaining:
+            log.error("response shorter than its Content-Length: connection closed")
+            self.keep_alive = False
+        return pieces
+
+    def write(self, data: bytes) -> list:
+        """A piece of a streamed body (the head goes first, framed by the application's
+        Content-Length, else chunked, else for HTTP/1.0 by closing the connection)."""
+        if type(data) is not bytes:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise TypeError(f"a WSGI body yields bytes, not {type(data).__name__}")
+            data = bytes(data)
+        if not self.head_sent:
+            if self.status is None:
+                raise AssertionError("write() before start_response")
+            if not body_allowed(self.status, self.method):
+                return self._head(None, b"")
+            length = declared_length(self.headers)  # before the head: the framing
+            if length is not None:
+                framing = length
+            elif self.http10:
+                framing = CLOSE_DELIMITED
+            else:
+                framing = CHUNKED
+            return self._head(framing, data)
+        if self.framing is None or not data:
+            return []  # a HEAD, 204 or 304: the body is not sent
+        if self.framing == CHUNKED:
+            return [chunk(data)]
+        if self.remaining is not None:
+            if len(data) > self.remaining:
+                log.error("response longer than its Content-Length: cut, connection closed")
+                data = data[:self.remaining]
+                self.keep_alive = False
+            self.remaining -= len(data)
+        return [data]
+
+    def end(self) -> list:
+        """What ends a streamed body: the head of an empty one, the last chunk, or
+        nothing (a short body then closes the connection)."""
+        if not self.head_sent:
+            if self.status is None:
+                raise AssertionError("the application returned without start_response")
+            return self._head(0 if body_allowed(self.status, self.method) else None, b"")
+        if self.framing == CHUNKED:
+            return [LAST_CHUNK]
+        if self.remaining is not None and self.remaining > 0:
+            log.error("response shorter than its Content-Length: connection closed")
+            self.keep_alive = False
+        return []
+
+    def upgrade(self, status: str, headers: list) -> bytes:
+        """The head of a ``101``: the application's Connection and Upgrade fields stand."""
+        if self.head_sent:
+            raise RuntimeError("the response has already started")
+        data, _, _ = head(status, headers, None, True, False, http_date(), upgrade=True)
+        self.status, self.headers, self.head_sent = status, headers, True
+        return data
+
+    def detach(self, status: str, headers: list) -> bytes:
+        """The head of a body that outlives the request and ends with the connection:
+        chunked for HTTP/1.1, close-delimited for 1.0."""
+        if self.head_sent:
+            raise RuntimeError("the response has already started")
+        self.status, self.headers = status, headers
+        framing = CLOSE_DELIMITED if self.http10 else CHUNKED
+        data, _, _ = head(status, headers, framing, False, self.http10, http_date())
+        self.head_sent, self.framing, self.keep_alive = True, framing, False
+        return data
+
+    def _head(self, framing: Optional[int], body: bytes) -> list:
+        data, self.keep_alive, declared = head(
+            self.status, self.headers, framing,  # type: ignore[arg-type]  # started
+            self.keep_alive, self.http10, http_date())
+        self.head_sent = True
+        self.framing = framing
+        self.remaining = None
+        if framing is not None and framing >= 0:
+            self.remaining = (declared if declared is not None else framing) - len(body)
+            if self.remaining < 0:
+                log.error("response longer than its Content-Length: cut, connection closed")
+                body = body[:len(body) + self.remaining]
+                self.remaining = 0
+                self.keep_alive = False
+        if not body:
+            return [data]
+        if framing == CHUNKED:
+            body = chunk(body)
+        if len(body) <= COALESCE_LIMIT:
+            return [data + body]
+        return [data, body]

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from typing import Optional, Sequence, Tuple, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import gevent
 import gevent.monkey
@@ -192,7 +192,8 @@ class RedisBroker:
         timeouts = {"socket_timeout": block_ms / 1000 + 5, "socket_connect_timeout": 2}
         # One quick retry (a pooled connection to a server that went away); the rest of
         # the waiting is retry_for's, bounded in time whatever redis-py nests.
-        options = dict(timeouts, retry=Retry(ExponentialBackoff(cap=0.1, base=0.05), 1))
+        options: dict[str, Any] = dict(
+            timeouts, retry=Retry(ExponentialBackoff(cap=0.1, base=0.05), 1))
         options.update(redis_kwargs)
         self._owned = True
         if sentinels is not None:

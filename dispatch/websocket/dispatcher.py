@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterable, Optional
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
-from ..connection import HANDLER_KEY
 from ..core import Dispatcher, next_dispatcher
+from ..handle import HANDLER_KEY
 from .connection import ConnectionClosed, WebSocketConnection, WSOptions
 from .deflate import DeflateOptions, negotiate_server
 from .handshake import HandshakeError, accept_key, check_request, is_upgrade
@@ -59,11 +59,10 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
     # A copy: the request's own headers read the environ, which is not kept.
     request_headers = Headers(list(request.headers.items()))
     path = request.path
-    # The server's registry itself: conn.at_shutdown would keep conn, and its environ.
-    server_conn = environ.get(HANDLER_KEY)
-    at_shutdown = server_conn.server.at_shutdown if server_conn is not None \
-        else conn.at_shutdown
-    del server_conn
+    # The handle's own registration: conn.at_shutdown would keep conn, and its environ.
+    handle = environ.get(HANDLER_KEY)
+    at_shutdown = handle.at_shutdown if handle is not None else conn.at_shutdown
+    del handle
 
     def serve(stream) -> None:
         ws = WebSocketConnection(

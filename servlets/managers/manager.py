@@ -27,7 +27,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Callable, Optional
 
-from servlets.request import Request
+from dispatch.http.request import Request
 
 __all__ = [
     "ExpirationHandler", "Manager", "ServletManagerError", "NoInstance", "NoContinuation",

@@ -10,8 +10,8 @@ import time
 import pytest
 from werkzeug.test import EnvironBuilder
 
+from dispatch.http import id_cookie as id_cookie_module
 from servlets import Request
-from servlets import id_cookie as id_cookie_module
 from servlets.cookies import ClientCookie, cookie_to_header, make_cookie, request_cookies
 from servlets.id_cookie import (
     make_id_cookie,

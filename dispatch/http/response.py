@@ -1,0 +1,366 @@
+"""Response constructors.  Racket: ``web-server/http/response-structs``,
+``web-server/http/xexpr``, ``web-server/http/json``, ``web-server/http/empty`` and
+``web-server/http/redirect``.
+
+Every constructor returns a :class:`Response`, a werkzeug Response and so a WSGI
+application, which a dispatcher hands to ``conn.respond``.  ``message`` is the reason
+phrase and ``seconds`` (a POSIX time) becomes ``Last-Modified``, as in Racket.
+
+Arguments are checked at the call, so a mistake raises in the caller's frame rather than
+as a 500 once the response is served: ``code`` is an int from 100 to 599; ``message``,
+``mime_type``, header names and values are ``str`` or ``bytes`` (Racket takes bytes:
+``b"text/plain"`` is sent as ``text/plain``, bytes going on the wire as they are) without
+CR, LF or NUL; header names are HTTP tokens.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import re
+import time
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+
+from werkzeug.datastructures import Headers as _Headers
+from werkzeug.http import HTTP_STATUS_CODES, http_date
+from werkzeug.urls import iri_to_uri
+from werkzeug.wrappers import Response as _WerkzeugResponse
+
+from .cookies import Cookie, cookie_to_header
+from .xexpr import Xexpr, xexpr_to_string
+
+__all__ = [
+    "Response", "response_full", "response_output", "response_xexpr", "response_jsexpr",
+    "response_empty", "redirect_to", "redirection_status", "permanently", "temporarily",
+    "temporarily_same_method", "see_other", "TEXT_HTML_MIME_TYPE",
+    "APPLICATION_JSON_MIME_TYPE",
+]
+
+TEXT_HTML_MIME_TYPE = "text/html; charset=utf-8"
+APPLICATION_JSON_MIME_TYPE = "application/json; charset=utf-8"
+
+Text = Union[str, bytes]
+Headers = Union[Sequence[tuple[Text, Text]], Mapping[Text, Text], None]
+
+# Racket's reason phrases (RFC 7231) where werkzeug's differ; a code neither knows gets
+# Racket's default message, "OK".
+_REASONS = {**HTTP_STATUS_CODES, 413: "Payload Too Large", 414: "URI Too Long"}
+_DEFAULT_REASON = "OK"
+# RFC 9110 5.1: a field name is a token.
+_TOKEN_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+class Response(_WerkzeugResponse):
+    """A werkzeug Response; what every constructor here returns."""
+
+    default_mimetype = "text/html"
+
+    def __call__(self, environ, start_response):
+        # werkzeug's general path (get_wsgi_headers, get_app_iter, ClosingIterator) costs
+        # more than the rest of a small request's dispatch; a bytes body whose length is
+        # already set needs none of it.
+        body = self.response
+        if (type(body) is list and len(body) == 1 and type(body[0]) is bytes
+                and 200 <= self._status_code < 300 and self._status_code != 204
+                and not self.direct_passthrough and not self._on_close
+                and "Content-Length" in self.headers):
+            start_response(self._status, self.headers.to_wsgi_list())
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else body
+        return super().__call__(environ, start_response)
+
+
+# --- argument checks: each names the constructor and the argument at fault -------------
+
+_UNSENDABLE = re.compile(r"[\r\n\x00]|[^\x00-\xff]")  # CR, LF, NUL or not Latin-1
+
+
+def _text(value, who: str, what: str) -> str:
+    """``value`` (str or bytes) as the str WSGI sends: bytes go on the wire unchanged."""
+    if type(value) is str and _UNSENDABLE.search(value) is None:
+        return value  # the common case, checked in one pass
+    if isinstance(value, str):
+        text = str(value)
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"{who}: {what} {value!r} has characters HTTP cannot carry in "
+                             f"a header; pass bytes (UTF-8 encoded) instead") from None
+    elif isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("latin-1")
+    else:
+        raise TypeError(f"{who}: {what} must be str or bytes, given "
+                        f"{type(value).__name__} {value!r}")
+    if "\r" in text or "\n" in text or "\0" in text:
+        raise ValueError(f"{who}: {what} {value!r} contains CR, LF or NUL")
+    return text
+
+
+def _code(code, who: str) -> int:
+    if type(code) is not int:  # bool is an int subclass: True is not a status
+        raise TypeError(f"{who}: code must be an int from 100 to 599, given "
+                        f"{type(code).__name__} {code!r}")
+    if not 100 <= code <= 599:
+        raise ValueError(f"{who}: code must be from 100 to 599, given {code}")
+    return code
+
+
+def _status(code, message, who: str) -> str:
+    code = _code(code, who)
+    if message is None:
+        return f"{code} {_REASONS.get(code, _DEFAULT_REASON)}"
+    return f"{code} {_text(message, who, 'message')}"
+
+
+def _headers(headers, who: str) -> list:
+    if headers is None:
+        return []
+    if isinstance(headers, (str, bytes)):
+        raise TypeError(f"{who}: headers must be (name, value) pairs or a dict, "
+                        f"given {headers!r}")
+    items = headers.items() if hasattr(headers, "items") else headers
+    checked = []
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise TypeError(f"{who}: each header must be a (name, value) pair, given {item!r}")
+        name = item[0]
+        if type(name) is not str or _TOKEN_NAME.fullmatch(name) is None:
+            name = _text(name, who, "header name")
+            if _TOKEN_NAME.fullmatch(name) is None:
+                raise ValueError(f"{who}: header name {item[0]!r} is not an HTTP token")
+        checked.append((name, _text(item[1], who, f"value of header {name!r}")))
+    return checked
+
+
+def _seconds(seconds, who: str):
+    if seconds is None or isinstance(seconds, (datetime.datetime, datetime.date)):
+        return seconds
+    if type(seconds) is bool or not isinstance(seconds, (int, float)) \
+            or not math.isfinite(seconds):
+        raise TypeError(f"{who}: seconds must be a POSIX time (int or float) or a datetime, "
+                        f"given {seconds!r}")
+    return seconds
+
+
+_now_cache: list = [-1, ""]  # [second, its formatted date]
+
+
+def _now_http_date() -> str:
+    """``Last-Modified`` for "now", formatted once a second."""
+    now = int(time.time())
+    if _now_cache[0] != now:
+        _now_cache[:] = [now, http_date(now)]
+    return _now_cache[1]
+
+
+_NOW = object()  # seconds=None in the constructors that default to now, as Racket's
+
+
+def _cookies(cookies, who: str) -> list:
+    if isinstance(cookies, (str, bytes, Cookie)):
+        raise TypeError(f"{who}: cookies must be a list of cookies (make_cookie(...)), "
+                        f"given {cookies!r}")
+    checked = []
+    for cookie in cookies:
+        if not isinstance(cookie, Cookie):
+            raise TypeError(f"{who}: cookies must be made by make_cookie, given "
+                            f"{type(cookie).__name__} {cookie!r}")
+        checked.append(cookie_to_header(cookie))
+    return checked
+
+
+def _make(body, code, message, seconds, mime_type, headers, who: str,
+          cls=Response, cookies: Iterable[Cookie] = ()) -> Response:
+    status = _status(code, message, who)
+    pairs = _headers(headers, who)
+    if cookies:
+        # Racket's #:cookies: one Set-Cookie header each, after the headers
+        pairs += _cookies(cookies, who)
+    if mime_type is not None and mime_type is not TEXT_HTML_MIME_TYPE \
+            and mime_type is not APPLICATION_JSON_MIME_TYPE:
+        mime_type = _text(mime_type, who, "mime_type")
+    # As Racket, a Content-Type among the headers wins over mime_type.
+    has_type = False
+    for name, _ in pairs:
+        if name.lower() == "content-type":
+            has_type = True
+    if seconds is _NOW:
+        pairs.append(("Last-Modified", _now_http_date()))
+    elif _seconds(seconds, who) is not None:
+        pairs.append(("Last-Modified", http_date(seconds)))
+    if mime_type is not None and not has_type:
+        pairs.append(("Content-Type", mime_type))
+    return _response(cls, status, code, pairs, body)
+
+
+def _response(cls, status: str, code: int, pairs: list, body) -> Response:
+    """A werkzeug Response built from checked parts.  werkzeug's own constructor
+    re-validates the headers, parses the status back and guesses a charset: most of what
+    a small page costs, for arguments already checked above."""
+    response = cls.__new__(cls)
+    headers = _Headers()
+    headers._list = pairs  # pairs of str, checked by _headers
+    response.headers = headers
+    response._status = status
+    response._status_code = code
+    response.direct_passthrough = False
+    response._on_close = []
+    if body is None:
+        response.response = []
+    elif type(body) is bytes:
+        response.response = [body]
+        if code >= 200 and code != 204 and code != 304:
+            pairs.append(("Content-Length", str(len(body))))
+    else:
+        response.response = body
+    return response
+
+
+def response_full(code: int, message: Optional[Text], seconds: Optional[float],
+                  mime_type: Optional[Text], headers: Headers,
+                  body: Iterable[bytes], *, cookies: Iterable[Cookie] = ()) -> Response:
+    """A response with every part given.  Racket: ``response/full``.
+
+    ``seconds=None`` sends no ``Last-Modified`` and ``mime_type=None`` no
+    ``Content-Type``."""
+    who = "response_full"
+    if isinstance(body, (str, bytes, bytearray)):
+        raise TypeError(f"{who}: body must be a list of bytes, given {type(body).__name__} "
+                        f"{body[:40]!r}; wrap it: [{body[:20]!r}]")
+    if isinstance(body, (list, tuple)):
+        body = list(body)
+        for chunk in body:
+            if not isinstance(chunk, (bytes, bytearray, str)):
+                raise TypeError(f"{who}: body must hold bytes, given "
+                                f"{type(chunk).__name__} {chunk!r}")
+    return _make(body, code, message, seconds, mime_type, headers, who, cookies=cookies)
+
+
+class _WriterOutput:
+    """The binary port a ``response_output`` writer writes to."""
+
+    __slots__ = ("_write",)
+
+    def __init__(self, write: Callable[[bytes], Any]) -> None:
+        self._write = write
+
+    def write(self, data: Union[bytes, str]) -> int:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if data:  # an empty write would end a chunked body on some servers
+            self._write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Each write is sent at once; nothing is held back."""
+
+
+class OutputResponse(Response):
+    """A response whose body a writer procedure produces as it runs."""
+
+    writer: Callable[[_WriterOutput], Any]
+    automatically_set_content_length = False  # the length is not known in advance
+
+    def __call__(self, environ, start_response):
+        # The WSGI write callable sends each piece as the writer produces it, with no
+        # greenlet or queue between the writer and the socket.
+        headers = self.get_wsgi_headers(environ)
+        headers.pop("Content-Length", None)
+        write = start_response(self.status, headers.to_wsgi_list())
+        # The headers leave now, before the writer runs (Racket flushes them first): a
+        # long-polling writer may wait a long time before its first write, and the client
+        # must see the response begin.  PEP 3333: the first call of write() sends the
+        # headers, also with an empty string.
+        write(b"")
+        if environ.get("REQUEST_METHOD") != "HEAD":
+            self.writer(_WriterOutput(write))
+        return []
+
+
+def response_output(writer: Callable[[_WriterOutput], Any], code: int = 200,
+                    message: Optional[Text] = None, seconds: Optional[float] = None,
+                    mime_type: Optional[Text] = TEXT_HTML_MIME_TYPE,
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
+    """A response streamed by ``writer(out)``, which writes bytes or text to ``out``.
+    Racket: ``response/output``.  The headers are sent before ``writer`` runs;
+    ``seconds`` defaults to now."""
+    if not callable(writer):
+        raise TypeError(f"response_output: writer must be a procedure taking the output, "
+                        f"given {type(writer).__name__} {writer!r}")
+    response = _make(None, code, message, _NOW if seconds is None else seconds, mime_type,
+                     headers, "response_output", cls=OutputResponse, cookies=cookies)
+    response.writer = writer  # type: ignore[attr-defined]  # cls=OutputResponse
+    return response
+
+
+def response_xexpr(xexpr: Xexpr, code: int = 200, message: Optional[Text] = None,
+                   seconds: Optional[float] = None,
+                   mime_type: Optional[Text] = TEXT_HTML_MIME_TYPE,
+                   headers: Headers = None, preamble: Union[bytes, str] = b"",
+                   cookies: Iterable[Cookie] = ()) -> Response:
+    """An HTML page rendered from an x-expression.  Racket: ``response/xexpr``.
+    ``seconds`` defaults to now, as Racket's."""
+    if isinstance(preamble, str):
+        preamble = preamble.encode("utf-8")
+    elif not isinstance(preamble, (bytes, bytearray)):
+        raise TypeError(f"response_xexpr: preamble must be bytes or str, given {preamble!r}")
+    body = bytes(preamble) + xexpr_to_string(xexpr).encode("utf-8")
+    return _make(body, code, message, _NOW if seconds is None else seconds, mime_type,
+                 headers, "response_xexpr", cookies=cookies)
+
+
+def response_jsexpr(jsexpr: Any, code: int = 200, message: Optional[Text] = None,
+                    seconds: Optional[float] = None,
+                    mime_type: Optional[Text] = APPLICATION_JSON_MIME_TYPE,
+                    headers: Headers = None, cookies: Iterable[Cookie] = ()) -> Response:
+    """A JSON document.  Racket: ``response/jsexpr``.  ``seconds`` defaults to now.
+
+    What JSON cannot carry (a set, bytes, NaN, a dict with non-str keys) raises at the
+    call, as Racket's ``jsexpr?`` contract."""
+    try:
+        text = json.dumps(jsexpr, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"response_jsexpr: not a JSON value: {exc}") from None
+    return _make(text.encode("utf-8"), code, message, _NOW if seconds is None else seconds,
+                 mime_type, headers, "response_jsexpr", cookies=cookies)
+
+
+def response_empty(code: int = 204, message: Optional[Text] = None,
+                   seconds: Optional[float] = None, headers: Headers = None,
+                   cookies: Iterable[Cookie] = ()) -> Response:
+    """A response with no body.  Racket: ``response/empty``; ``seconds`` defaults to now."""
+    return _make([], code, message, _NOW if seconds is None else seconds, None, headers,
+                 "response_empty", cookies=cookies)
+
+
+#: Racket's redirection statuses: ``permanently`` (301), ``temporarily`` (302),
+#: ``temporarily/same-method`` (307) and ``see-other`` (303).
+permanently, temporarily, temporarily_same_method, see_other = 301, 302, 307, 303
+_REDIRECTIONS = frozenset((permanently, temporarily, temporarily_same_method, see_other, 308))
+
+
+def redirection_status(x: object) -> bool:
+    """Whether ``x`` is a status ``redirect_to`` takes.  Racket: ``redirection-status?``."""
+    return type(x) is int and x in _REDIRECTIONS
+
+
+def redirect_to(uri: str, perm_temp: int = temporarily, headers: Headers = None,
+                cookies: Iterable[Cookie] = ()) -> Response:
+    """Redirect to ``uri``.  Racket: ``redirect-to`` (``temporarily``, 302, by default).
+
+    ``uri`` must be a non-empty string; ``perm_temp`` one of :data:`permanently`,
+    :data:`temporarily`, :data:`temporarily_same_method`, :data:`see_other` (or 308)."""
+    who = "redirect_to"
+    if isinstance(uri, (bytes, bytearray)):
+        uri = bytes(uri).decode("utf-8")
+    if not isinstance(uri, str):
+        raise TypeError(f"{who}: uri must be a non-empty str, given {uri!r}")
+    if not uri:
+        raise ValueError(f"{who}: uri must be a non-empty str, given ''")
+    if not redirection_status(perm_temp):
+        raise ValueError(f"{who}: perm_temp must be permanently (301), temporarily (302), "
+                         f"temporarily_same_method (307), see_other (303) or 308, "
+                         f"given {perm_temp!r}")
+    # Location first, then the given headers, as Racket lists them.
+    pairs = [("Location", iri_to_uri(uri))] + _headers(headers, who)
+    return _make([], perm_temp, None, _NOW, None, pairs, who, cookies=cookies)
