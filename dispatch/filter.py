@@ -11,7 +11,7 @@ from typing import Callable, Optional, Union
 
 from .core import Dispatcher, next_dispatcher
 
-__all__ = ["Regex", "make", "path_searcher"]
+__all__ = ["Regex", "make", "path_searcher", "url_path"]
 
 #: What every dispatcher here takes as a regex: Racket's ``#rx"..."`` and ``#rx#"..."``.
 Regex = Union[str, bytes, "re.Pattern[str]", "re.Pattern[bytes]"]
@@ -44,21 +44,38 @@ def path_searcher(regex: Regex, what: str = "regex") -> Callable[[str], Optional
 _PARAMS = re.compile(r";[^/]*")
 
 
+def url_path(request) -> str:
+    """The request's URL path as Racket's ``url-path->string`` gives it: without path
+    parameters (``/a;p=1/b`` is ``/a/b``); continuation URLs carry their marker that way."""
+    path = request.path
+    return _PARAMS.sub("", path) if ";" in path else path
+
+
+class _Filter:
+    """What :func:`make` returns: a dispatcher that a sequencer can also test without
+    calling it (:attr:`search` on :func:`url_path`, then :attr:`inner`), so that a
+    declined filter costs one regex search and no exception."""
+
+    __slots__ = ("search", "inner", "regex")
+
+    def __init__(self, search: Callable[[str], Optional[re.Match]], inner: Dispatcher,
+                 regex: Regex) -> None:
+        self.search = search
+        self.inner = inner
+        self.regex = regex
+
+    def __call__(self, conn, request):
+        if self.search(url_path(request)) is None:
+            next_dispatcher()
+        return self.inner(conn, request)
+
+    def __repr__(self) -> str:
+        return f"filter.make({self.regex!r}, {self.inner!r})"
+
+
 def make(regex: Regex, inner: Dispatcher) -> Dispatcher:
     """Call ``inner`` when ``regex`` is found (searched, as Racket's ``regexp-match``)
     in the request's URL path; decline otherwise."""
     if not callable(inner):
         raise TypeError(f"filter.make: inner must be a dispatcher, not {inner!r}")
-    search = path_searcher(regex, "filter.make: regex")
-
-    def filter_(conn, request):
-        path = request.path
-        if ";" in path:
-            # Racket matches url-path->string, which leaves out path parameters
-            # (/a;p=1/b is /a/b): continuation URLs carry their marker that way.
-            path = _PARAMS.sub("", path)
-        if search(path) is None:
-            next_dispatcher()
-        return inner(conn, request)
-
-    return filter_
+    return _Filter(path_searcher(regex, "filter.make: regex"), inner, regex)

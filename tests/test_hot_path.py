@@ -31,7 +31,31 @@ CASES = {
     "304": lambda: response_full(304, None, None, "text/plain", None, [b"x"]),
     "generator": lambda: response_full(200, None, None, "text/plain", None,
                                        (b"x" for _ in range(2))),
+    "bytearray and str chunks": lambda: response_full(
+        200, None, None, "text/plain", None, [bytearray(b"ab"), "é", b""]),
+    "header added after": lambda: _added(response_full(200, None, None, "text/plain", None,
+                                                       [b"xyz"]), "Content-Length", "3"),
+    "status changed after": lambda: _status(response_full(200, None, None, None, None,
+                                                          [b"x"]), 204),
+    "body changed after": lambda: _data(response_full(200, None, None, None, None,
+                                                      [b"x"]), b"longer"),
+    "location as given": lambda: redirect_to("/é?a b"),
 }
+
+
+def _added(response, name, value):
+    response.headers.add(name, value)
+    return response
+
+
+def _status(response, code):
+    response.status_code = code
+    return response
+
+
+def _data(response, data):
+    response.set_data(data)
+    return response
 
 
 def _answer(call, response: Response, method: str):
@@ -76,3 +100,15 @@ def test_text_subclasses_and_numbers_render_as_before():
     assert xexpr_to_string(page) == '<div><script>a<\\/b</script><b>a&lt;b&#65;<br /><p></p></div>'
     with pytest.raises(TypeError):
         xexpr_to_string(("p", True))
+
+
+def test_constructors_answer_without_werkzeugs_general_path(monkeypatch):
+    def general(*args):
+        raise AssertionError("werkzeug's get_wsgi_headers ran")
+
+    monkeypatch.setattr(_WerkzeugResponse, "get_wsgi_headers", general)
+    for make in (lambda: response_xexpr(("p", "hi")), response_empty,
+                 lambda: response_full(200, "OK", None, "text/html; charset=utf-8", [],
+                                       [b"page"]),
+                 lambda: redirect_to("/x"), lambda: response_jsexpr([1])):
+        assert _answer(Response.__call__, make(), "GET")[0]

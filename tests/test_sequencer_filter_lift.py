@@ -85,3 +85,54 @@ def test_filter_matches_the_path_without_its_parameters_as_racket():
     assert not declines(filter.make("^/servlets/app$", inner), "/servlets/app;k=abc")
     assert not declines(filter.make("^/a/b$", inner), "/a;x=1/b")
     assert declines(filter.make("^/a/b$", inner), "/a/c;b")
+
+
+def test_a_sequencer_tests_filters_without_calling_them_and_keeps_their_order():
+    calls = []
+
+    def spy(name):
+        def dispatcher(conn, request):
+            calls.append(name)
+            if name == "declines":
+                next_dispatcher()
+            conn.respond(text(name))
+        return dispatcher
+
+    app = sequencer.make(filter.make("^/a", spy("a")), filter.make("^/b", spy("declines")),
+                         spy("plain"), filter.make("^/b", spy("b")))
+    client = Client(app)
+    assert client.get("/b/x").data == b"plain"
+    assert calls == ["declines", "plain"]  # the /a filter was never called
+    calls.clear()
+    assert client.get("/b;k=v/x").data == b"plain"  # path parameters left out, as in Racket
+    assert calls == ["declines", "plain"]
+
+
+def test_a_filter_inside_a_sequencer_declines_without_raising(monkeypatch):
+    import dispatch.core
+
+    raised = []
+    original = dispatch.core.next_dispatcher
+
+    def counting():
+        raised.append(True)
+        original()
+
+    monkeypatch.setattr(filter, "next_dispatcher", counting)
+    app = sequencer.make(*(filter.make(f"^/x{i}$", named("x")) for i in range(8)),
+                         named("last"))
+    assert Client(app).get("/").data == b"last"
+    assert raised == []
+    assert declines(filter.make("^/x$", named("x")), "/y") and raised == [True]
+
+
+def test_a_body_read_by_a_declining_filtered_dispatcher_is_given_again():
+    def reads_then_declines(conn, request):
+        assert request.get_data() == b"payload"
+        next_dispatcher()
+
+    def echo(conn, request):
+        conn.respond(text(request.get_data().decode()))
+
+    app = sequencer.make(filter.make("^/p", reads_then_declines), filter.make("^/p", echo))
+    assert Client(app).post("/p", data=b"payload").data == b"payload"

@@ -212,6 +212,8 @@ class Request(_WerkzeugRequest):
         if raw.startswith("//"):
             # werkzeug strips leading slashes; Racket keeps the empty segments.
             return raw.encode("latin-1").decode("utf-8", "replace")
+        if raw[:1] == "/" and raw.isascii():
+            return raw  # what the general case gives, without decoding it twice
         return "/" + _wsgi_decoding_dance(raw).lstrip("/")
 
     @_computed_once

@@ -51,21 +51,28 @@ _TOKEN_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class Response(_WerkzeugResponse):
-    """A werkzeug Response; what every constructor here returns."""
+    """A werkzeug Response; what every constructor here returns.
+
+    A constructor's response knows its whole body and has framed it (``Content-Length``
+    among its checked headers): answering it is one ``start_response`` with those
+    headers, not werkzeug's general path (``get_wsgi_headers``, ``get_app_iter``,
+    ``ClosingIterator``), which costs more than the rest of a small request's dispatch.
+    A response changed since (a new body, another status, ``call_on_close``) takes
+    werkzeug's path as any werkzeug response does.
+    """
 
     default_mimetype = "text/html"
+    #: (body, status code, the Content-Length to add, the number of headers) as the
+    #: constructor framed them, while they still hold
+    _framed: Optional[tuple] = None
 
     def __call__(self, environ, start_response):
-        # werkzeug's general path (get_wsgi_headers, get_app_iter, ClosingIterator) costs
-        # more than the rest of a small request's dispatch; a bytes body whose length is
-        # already set needs none of it.
-        body = self.response
-        if (type(body) is list and len(body) == 1 and type(body[0]) is bytes
-                and 200 <= self._status_code < 300 and self._status_code != 204
-                and not self.direct_passthrough and not self._on_close
-                and "Content-Length" in self.headers):
-            start_response(self._status, self.headers.to_wsgi_list())
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else body
+        framed = self._framed
+        if (framed is not None and framed[0] is self.response
+                and framed[1] == self._status_code and not self._on_close
+                and len(self.headers._list) == framed[3] and not self.direct_passthrough):
+            start_response(self._status, self.headers._list + framed[2])
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else framed[0]
         return super().__call__(environ, start_response)
 
 
@@ -74,10 +81,19 @@ class Response(_WerkzeugResponse):
 _UNSENDABLE = re.compile(r"[\r\n\x00]|[^\x00-\xff]")  # CR, LF, NUL or not Latin-1
 
 
+# str values already checked (mime types, reason phrases): most programs use a handful.
+_checked_text: dict = {}
+
+
 def _text(value, who: str, what: str) -> str:
     """``value`` (str or bytes) as the str WSGI sends: bytes go on the wire unchanged."""
-    if type(value) is str and _UNSENDABLE.search(value) is None:
-        return value  # the common case, checked in one pass
+    if type(value) is str:
+        if value in _checked_text:
+            return value
+        if _UNSENDABLE.search(value) is None:
+            if len(_checked_text) < 256:
+                _checked_text[value] = True
+            return value  # the common case, checked in one pass
     if isinstance(value, str):
         text = str(value)
         try:
@@ -104,11 +120,23 @@ def _code(code, who: str) -> int:
     return code
 
 
+# (code, message) -> status line, for the codes and str messages a program uses.
+_statuses: dict = {}
+
+
 def _status(code, message, who: str) -> str:
+    if type(code) is int and (message is None or type(message) is str):
+        status = _statuses.get((code, message))
+        if status is not None:
+            return status
     code = _code(code, who)
     if message is None:
-        return f"{code} {_REASONS.get(code, _DEFAULT_REASON)}"
-    return f"{code} {_text(message, who, 'message')}"
+        status = f"{code} {_REASONS.get(code, _DEFAULT_REASON)}"
+    else:
+        status = f"{code} {_text(message, who, 'message')}"
+    if type(message) is not bytes and len(_statuses) < 256:
+        _statuses[(code, message)] = status
+    return status
 
 
 def _headers(headers, who: str) -> list:
@@ -170,25 +198,26 @@ def _cookies(cookies, who: str) -> list:
 
 def _make(body, code, message, seconds, mime_type, headers, who: str,
           cls=Response, cookies: Iterable[Cookie] = ()) -> Response:
+    """A response of ``cls`` from parts checked here; ``body`` is bytes, a list of bytes
+    (both framed by length), ``None`` (no body yet) or an iterable streamed as it comes."""
     status = _status(code, message, who)
-    pairs = _headers(headers, who)
+    pairs = _headers(headers, who) if headers else []
     if cookies:
         # Racket's #:cookies: one Set-Cookie header each, after the headers
         pairs += _cookies(cookies, who)
-    if mime_type is not None and mime_type is not TEXT_HTML_MIME_TYPE \
-            and mime_type is not APPLICATION_JSON_MIME_TYPE:
-        mime_type = _text(mime_type, who, "mime_type")
-    # As Racket, a Content-Type among the headers wins over mime_type.
-    has_type = False
-    for name, _ in pairs:
-        if name.lower() == "content-type":
-            has_type = True
     if seconds is _NOW:
         pairs.append(("Last-Modified", _now_http_date()))
-    elif _seconds(seconds, who) is not None:
+    elif seconds is not None and _seconds(seconds, who) is not None:
         pairs.append(("Last-Modified", http_date(seconds)))
-    if mime_type is not None and not has_type:
-        pairs.append(("Content-Type", mime_type))
+    if mime_type is not None:
+        if mime_type is not TEXT_HTML_MIME_TYPE and mime_type is not APPLICATION_JSON_MIME_TYPE:
+            mime_type = _text(mime_type, who, "mime_type")
+        # As Racket, a Content-Type among the headers wins over mime_type.
+        for name, _ in pairs:
+            if len(name) == 12 and name.lower() == "content-type":
+                break
+        else:
+            pairs.append(("Content-Type", mime_type))
     return _response(cls, status, code, pairs, body)
 
 
@@ -197,22 +226,77 @@ def _response(cls, status: str, code: int, pairs: list, body) -> Response:
     re-validates the headers, parses the status back and guesses a charset: most of what
     a small page costs, for arguments already checked above."""
     response = cls.__new__(cls)
-    headers = _Headers()
+    headers = response.headers = _Headers.__new__(_Headers)
     headers._list = pairs  # pairs of str, checked by _headers
-    response.headers = headers
     response._status = status
     response._status_code = code
     response.direct_passthrough = False
     response._on_close = []
     if body is None:
         response.response = []
-    elif type(body) is bytes:
-        response.response = [body]
-        if code >= 200 and code != 204 and code != 304:
-            pairs.append(("Content-Length", str(len(body))))
-    else:
-        response.response = body
+        return response
+    has_body = code >= 200 and code != 204 and code != 304
+    # werkzeug's general path edits some headers (by status, Location as a URI): where
+    # it would, the response takes it.
+    plain = code != 304 and _answers_as_given(pairs)
+    length: list = []
+    if type(body) is bytes:
+        # A rendered page (response_xexpr, response_jsexpr): its length is one of its
+        # headers, as in Racket's.
+        body = [body]
+        if has_body:
+            pairs.append(("Content-Length", str(len(body[0]))))
+    elif type(body) is not list:
+        response.response = body  # streamed: framed by the server as it comes
+        return response
+    elif has_body:
+        # Racket's response structs list no Content-Length for these (response_full,
+        # response_empty, redirect_to): it is added as the response is answered.
+        length = [("Content-Length",
+                   str(len(body[0]) if len(body) == 1 else sum(map(len, body))))]
+    response.response = body
+    if plain:
+        response._framed = (body, code, length, len(pairs))
     return response
+
+
+def _answers_as_given(pairs: list) -> bool:
+    """Whether werkzeug's general path would send ``pairs`` unchanged, adding at most a
+    Content-Length: no Content-Length of the application's own (kept or removed by
+    status there), no Location or Content-Location that it would rewrite as a URI."""
+    for name, value in pairs:
+        size = len(name)
+        if size == 14 or size == 8 or size == 16:
+            lower = name.lower()
+            if lower == "content-length":
+                return False
+            if (lower == "location" or lower == "content-location") \
+                    and iri_to_uri(value) != value:
+                return False
+    return True
+
+
+def _body_list(body, who: str) -> list:
+    """``response_full``'s body as a list of bytes (str chunks as UTF-8), joined into
+    one piece where it is small, so that it leaves in one send with the head."""
+    chunks = []
+    for chunk in body:
+        if type(chunk) is not bytes:
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8")
+            elif isinstance(chunk, (bytes, bytearray, memoryview)):
+                chunk = bytes(chunk)
+            else:
+                raise TypeError(f"{who}: body must hold bytes, given "
+                                f"{type(chunk).__name__} {chunk!r}")
+        chunks.append(chunk)
+    if len(chunks) > 1 and sum(map(len, chunks)) <= _JOIN_LIMIT:
+        return [b"".join(chunks)]
+    return chunks
+
+
+#: small enough to join a list body's pieces into one (the engine's one-send limit)
+_JOIN_LIMIT = 64 * 1024
 
 
 def response_full(code: int, message: Optional[Text], seconds: Optional[float],
@@ -223,15 +307,13 @@ def response_full(code: int, message: Optional[Text], seconds: Optional[float],
     ``seconds=None`` sends no ``Last-Modified`` and ``mime_type=None`` no
     ``Content-Type``."""
     who = "response_full"
-    if isinstance(body, (str, bytes, bytearray)):
+    if type(body) is list and len(body) == 1 and type(body[0]) is bytes:
+        body = [body[0]]  # the common case; a copy, as the list may be reused
+    elif isinstance(body, (list, tuple)):
+        body = _body_list(body, who)
+    elif isinstance(body, (str, bytes, bytearray)):
         raise TypeError(f"{who}: body must be a list of bytes, given {type(body).__name__} "
                         f"{body[:40]!r}; wrap it: [{body[:20]!r}]")
-    if isinstance(body, (list, tuple)):
-        body = list(body)
-        for chunk in body:
-            if not isinstance(chunk, (bytes, bytearray, str)):
-                raise TypeError(f"{who}: body must hold bytes, given "
-                                f"{type(chunk).__name__} {chunk!r}")
     return _make(body, code, message, seconds, mime_type, headers, who, cookies=cookies)
 
 
