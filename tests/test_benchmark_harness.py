@@ -306,3 +306,20 @@ def test_inproc_alone_needs_no_server_and_no_shared_tools(tmp_path):
     data = json.loads((out / "results.json").read_text())
     assert data["servers"] == {"ours": "gevent-dispatch"}
     assert {r["key"].split("_")[0] for r in data["rows"]} == {"inproc"}
+
+
+def test_a_peer_whose_package_is_missing_is_skipped_with_the_reason(monkeypatch, tmp_path):
+    import importlib.util
+
+    from benchmarks import servers
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(servers.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "gunicorn" else real(name, *a))
+    assert peer_missing("flask") == "gunicorn not installed (pip install -e '.[bench]')"
+    runs, why = servers.available(tmp_path)
+    assert runs["flask"] == set() and why["flask"] == peer_missing("flask")
+    # our own peers do not depend on the shared tools folder (empty here)
+    assert runs["starlette"] == (set() if peer_missing("starlette") else
+                                 {"http", "ws", "sse", "memory"})
+    assert why["gevent_raw"].startswith("peers not found")
