@@ -6,8 +6,9 @@ Each case is a WSGI application called ``count`` times per round (or for ``secon
 whichever ends first) with a copy of one prepared environ (a GET of ``/`` as this
 project's server builds it; the server copies its base environ per request too) and a
 start_response that does nothing; the body is iterated and closed as a server would.
-The figure is the best round's µs per call (the least disturbed by the rest of the
-machine).  ``python -m benchmarks --only inproc`` runs this in one child process per
+A round's figure is its median batch of 500 calls; the figure reported is the best
+round's µs per call (the least disturbed by the rest of the machine); the cases take
+turns within each round.  ``python -m benchmarks --only inproc`` runs this in one child process per
 mode: extensions allowed, and ``GEVENT_DISPATCH_NO_EXTENSIONS=1`` (pure Python).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gc
 import io
 import json
 import os
+import statistics
 import sys
 import time
 from typing import Callable, Optional
@@ -90,13 +92,18 @@ def _call(app: Callable, env: dict) -> tuple[str, bytes]:
 
 
 def _per_call_us(app: Callable, env: dict, count: int, seconds: float) -> float:
+    """One round: ``count`` calls (fewer if ``seconds`` ran out), timed in batches of
+    500; the median batch's µs per call, which a short busy moment of the machine does
+    not move."""
     copy = env.copy
     start_response = _start_response
+    perf_counter = time.perf_counter
     done = 0
-    started = time.perf_counter()
-    deadline = started + seconds
+    batches: list[float] = []
+    deadline = perf_counter() + seconds
     while done < count:
         batch = min(500, count - done)
+        started = perf_counter()
         for _ in range(batch):
             result = app(copy(), start_response)
             for _chunk in result:
@@ -104,10 +111,12 @@ def _per_call_us(app: Callable, env: dict, count: int, seconds: float) -> float:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+        ended = perf_counter()
+        batches.append((ended - started) / batch * 1e6)
         done += batch
-        if time.perf_counter() > deadline:
+        if ended > deadline:
             break
-    return (time.perf_counter() - started) / done * 1e6
+    return statistics.median(batches)
 
 
 def _best(apps: dict[str, Callable], env: dict, count: int, rounds: int,
