@@ -2,11 +2,13 @@
 would write it, with the endpoints the peers in ``<shared>/tools/bench/peers`` serve.
 
     GET  /              the seed page: sequencer -> filter -> dispatch_servlet + response_xexpr
+                        (with --page const: the peers' constant 114 B page through the same
+                        layout, answered with response_full)
     GET  /ws            WebSocket echo (text stays text, binary stays binary)
     GET  /sse, /sse/    the event stream
     POST /publish?n=N   broadcasts N events whose data is "<seq> <milliseconds at send>"
 
-usage: python -m benchmarks.app PORT
+usage: python -m benchmarks.app PORT [--page seed|const]
 
 ``dispatch.sse`` and ``dispatch.websocket`` are imported lazily: where one is missing, its
 endpoint answers 501 and the harness skips its rows.  Everything that knows their API is in
@@ -14,6 +16,7 @@ the section marked ADAPTER below, so that a change of names is a change in one p
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from typing import Callable, Optional
@@ -25,7 +28,7 @@ import dispatch.sequencer
 from dispatch.core import Dispatcher
 from servlets import dispatch_servlet, response_full, response_xexpr
 
-__all__ = ["SEED_PAGE", "Features", "features", "make_app", "main"]
+__all__ = ["CONST_PAGE", "PAGES", "SEED_PAGE", "Features", "features", "make_app", "main"]
 
 #: The page of the seed's "Http and Server-sent Events" example, exactly.
 SEED_PAGE = (
@@ -48,8 +51,22 @@ SEED_PAGE = (
 )
 
 
+#: The page the Python peers send, byte for byte: the constant-page rows compare every
+#: server on the same work.
+CONST_PAGE = (b'<html><head><title>Events test</title></head><body><h1>Welcome</h1>'
+              b'<textarea readonly=""></textarea></body></html>')
+
+
 def start_page(request):
     return response_xexpr(SEED_PAGE)
+
+
+def const_page(request):
+    return response_full(200, "OK", None, "text/html; charset=utf-8", [], [CONST_PAGE])
+
+
+#: What ``/`` answers with, by the name given to ``--page``.
+PAGES = {"seed": start_page, "const": const_page}
 
 
 # ---------------------------------------------------------------------------------------
@@ -135,12 +152,15 @@ def _publisher(send: Callable[[str], None]) -> Callable:
     return publish
 
 
-def make_app() -> tuple[Dispatcher, Features]:
+def make_app(page: str = "seed") -> tuple[Dispatcher, Features]:
     """The benchmark app's dispatcher, and what it could not serve.
 
     The composition is the same whatever is missing (a missing service answers 501 in its
-    place), so the page always goes through the same chain of declines.
+    place), so the page always goes through the same chain of declines; ``page`` ("seed"
+    or "const") only changes the servlet at the end of it.
     """
+    if page not in PAGES:
+        raise ValueError(f"make_app: page must be one of {', '.join(PAGES)}, given {page!r}")
     sse, send, sse_missing = _sse()
     ws, ws_missing = _ws()
     publish = dispatch_servlet(_publisher(send)) if send else _not_available(sse_missing)
@@ -148,7 +168,7 @@ def make_app() -> tuple[Dispatcher, Features]:
         dispatch.filter.make("^/sse", sse or _not_available(sse_missing)),
         dispatch.filter.make("^/publish$", publish),
         dispatch.filter.make("^/ws$", ws or _not_available(ws_missing)),
-        dispatch.filter.make("^/$", dispatch_servlet(start_page)),
+        dispatch.filter.make("^/$", dispatch_servlet(PAGES[page])),
     )
     return app, Features(sse_missing, ws_missing)
 
@@ -160,15 +180,19 @@ def main(argv: Optional[list[str]] = None) -> None:
     from dispatch.safety_limits import make_safety_limits
     from dispatch.server import serve
 
-    args = sys.argv[1:] if argv is None else argv
-    port = int(args[0]) if args else 8080
-    app, found = make_app()
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.app")
+    parser.add_argument("port", type=int, nargs="?", default=8080)
+    parser.add_argument("--page", choices=sorted(PAGES), default="seed",
+                        help="what / answers with (default: %(default)s)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    port = args.port
+    app, found = make_app(args.page)
     # The peers listen with a backlog of 4096; so does this, for the 10,000-client rows.
     # The 10,000-client rows need more than the default 10,000 concurrent connections
     # (the publisher's request comes on top), and the peers' backlog of 4096.
     stop = serve(app, port=port, listen_ip="127.0.0.1", backlog=4096,
                  safety_limits=make_safety_limits(max_concurrent=20_000))
-    print(f"serving on 127.0.0.1:{stop.port} sse={found.sse_missing or 'yes'} "
+    print(f"serving on 127.0.0.1:{stop.port} page={args.page} sse={found.sse_missing or 'yes'} "
           f"ws={found.ws_missing or 'yes'}", flush=True)
     try:
         stop.server._stop_event.wait()

@@ -6,6 +6,7 @@ that the client is not the bottleneck that hides a difference between servers.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -51,13 +52,15 @@ def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0,
             cpu: CPU = None) -> dict:
     """Requests/s, p50/p99 latency (ms), bytes per response and (given ``cpu``, the
     server's CPU-seconds counter) server CPU µs per request over keep-alive connections;
-    one wrk thread (on two cores the other one is the server's)."""
+    one wrk thread (on two cores the other one is the server's).  wrk takes whole
+    seconds: durations are rounded up, to one second at least."""
     base = ["wrk", "-t1", f"-c{connections}", "--timeout", "10s"]
     if warmup > 0:
-        _run([*base, f"-d{warmup:g}s", url], timeout=warmup + 30)
+        _wrk_ran(_run([*base, f"-d{_whole(warmup)}s", url], timeout=warmup + 30))
     cpu_before = cpu() if cpu else 0.0
-    out = _run([*base, f"-d{seconds:g}s", "-s", str(HERE / "wrk_report.lua"), url],
+    out = _run([*base, f"-d{_whole(seconds)}s", "-s", str(HERE / "wrk_report.lua"), url],
                timeout=seconds + 30)
+    _wrk_ran(out)
     cpu_used = cpu() - cpu_before if cpu else None
     r = _last_json(out, "WRKJSON ")
     errors = sum(r["errors"].values())
@@ -69,6 +72,16 @@ def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0,
         "bytes_per_response": r["bytes"] / r["requests"], "errors": errors,
         "cpu_us": None if cpu_used is None else cpu_used / r["requests"] * 1e6,
     }
+
+
+def _whole(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
+
+
+def _wrk_ran(output: str) -> None:
+    # wrk answers options it cannot parse with its usage text and exit status 0
+    if output.lstrip().startswith("Usage:"):
+        raise LoadError(f"wrk did not run: {output.strip().splitlines()[0]}")
 
 
 # -- Node.js clients ---------------------------------------------------------------------

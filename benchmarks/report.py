@@ -78,9 +78,14 @@ def _at_most(limit: float) -> Callable[[Row], Optional[bool]]:
     return check
 
 
-#: The targets of the issues (#12 the HTTP engine, #13 WebSockets, and those kept from
-#: the first issues), printed beside the figures whether met or not.
+#: The targets of the issues (#12 the HTTP engine, #13 WebSockets, #21 the request path,
+#: and those kept from the first issues), printed beside the figures whether met or not.
 TARGETS = [
+    Target("const32_rps", ">= 1.3x aiohttp", _at_least(1.3, "aiohttp")),
+    Target("const32_rps", ">= 1.2x Starlette", _at_least(1.2, "starlette")),
+    Target("const32_rps", ">= 4x Flask", _at_least(4.0, "flask")),
+    Target("const32_cpu", "<= 0.8x aiohttp", _at_most_times(0.8, "aiohttp")),
+    Target("const1_p50", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
     Target("http32_rps", ">= 1.2x aiohttp", _at_least(1.2, "aiohttp")),
     Target("http32_cpu", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
     Target("http1_p50", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
@@ -90,16 +95,22 @@ TARGETS = [
     Target("mem_sse_kib", "<= 12 KiB", _at_most(12.0)),
     Target("mem_ws_kib", "<= 12 KiB", _at_most(12.0)),
     Target("mem_http_kib", "<= 12 KiB", _at_most(12.0)),
+    Target("inproc_ext_const", "<= 6 µs", _at_most(6.0)),
+    Target("inproc_ext_decline", "<= 0.5 µs", _at_most(0.5)),
+    # issue 21: pure Python at least twice as fast as the 21.8 µs it measured
+    Target("inproc_pure_const", "<= 10.9 µs", _at_most(10.9)),
 ]
 
 
 def target_status(row: Row) -> str:
+    """Every target of ``row``, each with its verdict, separated by "; "."""
+    out = []
     for target in TARGETS:
         if target.row == row.key:
             met = target.check(row)
             verdict = "n/a" if met is None else ("met" if met else "NOT met")
-            return f"{target.text}: {verdict}"
-    return ""
+            out.append(f"{target.text}: {verdict}")
+    return "; ".join(out)
 
 
 def fmt(value: Optional[float]) -> str:
@@ -211,15 +222,20 @@ def chart(rows: list[Row], servers: list[tuple[str, str]], path: Path, title: st
 
     by_key = {r.key: r for r in rows}
     panels = [
-        ("HTTP requests/s ↑", ["http1_rps", "http32_rps"], ["1 conn", "32 conns"], False),
-        ("HTTP latency p50 ms ↓", ["http1_p50", "http32_p50"], ["1 conn", "32 conns"], True),
+        ("HTTP requests/s ↑", ["const1_rps", "const32_rps", "http1_rps", "http32_rps"],
+         ["1 conn", "32 conns", "1 conn seed", "32 conns seed"], False),
+        ("HTTP latency p50 ms ↓", ["const1_p50", "const32_p50", "http1_p50", "http32_p50"],
+         ["1 conn", "32 conns", "1 conn seed", "32 conns seed"], True),
         ("WS echo 32 x 32 B: messages/s ↑", ["ws32_mps"], ["32 conns"], False),
         ("WS echo latency p50 ms ↓", ["ws32_p50", "ws1mib_p50"], ["32 x 32 B", "1 x 1 MiB"],
          True),
         ("Idle connections: KiB each ↓", ["mem_sse_kib", "mem_ws_kib"], ["SSE", "WS"], False),
         ("Server CPU µs per request / message / delivery ↓",
-         ["http1_cpu", "http32_cpu", "ws32_cpu", "sse1000_cpu"],
-         ["HTTP 1", "HTTP 32", "WS 32x32 B", "SSE 1,000"], True),
+         ["const32_cpu", "http32_cpu", "ws32_cpu", "sse1000_cpu"],
+         ["HTTP 32", "HTTP 32 seed", "WS 32x32 B", "SSE 1,000"], True),
+        ("In process µs per request ↓ (default | pure Python)",
+         ["inproc_ext_const", "inproc_ext_seed", "inproc_pure_const", "inproc_pure_seed"],
+         ["const", "seed", "const pure", "seed pure"], False),
     ]
     panels = [p for p in panels if any(k in by_key for k in p[1])]
     sse = sorted((r for r in rows if r.key.startswith("sse") and r.key.endswith("_dps")),
@@ -293,7 +309,8 @@ def chart(rows: list[Row], servers: list[tuple[str, str]], path: Path, title: st
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels))
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels))
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     fig.savefig(path, dpi=100)

@@ -1,11 +1,13 @@
 """One command for the whole side-by-side benchmark.
 
-    python -m benchmarks [--quick] [--repeat N] [--only http,ws,sse,memory] ...
+    python -m benchmarks [--quick] [--repeat N] [--only http,ws,sse,memory,inproc] ...
 
 Starts this project's benchmark app (benchmarks/app.py) and each peer (raw gevent with and
-without TCP_NODELAY, aiohttp, Racket's web-server when ``racket`` is installed) as child
-processes on free 127.0.0.1 ports, drives them with wrk and Node.js clients, repeats each
-measurement (rotating the servers' order per repetition), and writes
+without TCP_NODELAY, aiohttp, Starlette on uvicorn, Flask on gunicorn's gevent worker,
+Racket's web-server when ``racket`` is installed) as child processes on free 127.0.0.1
+ports, drives them with wrk and Node.js clients, repeats each measurement (rotating the
+servers' order per repetition), times the WSGI application in process
+(benchmarks/inproc.py, with and without the compiled extensions), and writes
 results/<timestamp>/{results.md,results.json,chart.png}.
 """
 from __future__ import annotations
@@ -24,14 +26,24 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, Optional
 
-from . import loads, report
+from . import inproc, loads, report
 from .loads import LoadError, NodeTools
 from .report import Row
-from .servers import REPO, SERVERS, Running, ServerSpec, available, rss_kib
+from .servers import (
+    CONSTANT_PAGE,
+    OURS_CONST,
+    REPO,
+    SERVERS,
+    Running,
+    ServerSpec,
+    available,
+)
 
 __all__ = ["main"]
 
-SECTIONS = ("http", "ws", "sse", "memory")
+SECTIONS = ("http", "ws", "sse", "memory", "inproc")
+#: the sections that need the shared tools (peers, Node.js clients)
+NEEDS_TOOLS = {"http", "ws", "sse", "memory"}
 TOOLS_ENV = "GEVENT_DISPATCH_BENCH_TOOLS"
 CACHE_ENV = "GEVENT_DISPATCH_BENCH_CACHE"
 
@@ -39,6 +51,8 @@ WRK_LOAD = "wrk (C, 1 thread, keep-alive)"
 WS_LOAD = "Node.js + ws: wsbench.js (shared tools)"
 SSE_LOAD = "Node.js: benchmarks/ssefan.js"
 MEM_LOAD = "Node.js: benchmarks/idle.js holds the connections; VmRSS of the server"
+INPROC_LOAD = ("none: the WSGI application called in process {count:,} times per round with "
+               "a prepared environ, best of {rounds} rounds (benchmarks/inproc.py)")
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -46,12 +60,17 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--only", default=",".join(SECTIONS),
                    help="comma-separated sections among %(default)s")
     p.add_argument("--repeat", type=int, help="runs per measurement (median, min–max); 3")
-    p.add_argument("--duration", type=float, help="seconds per HTTP/WS run; 5")
-    p.add_argument("--warmup", type=float, help="seconds of wrk warm-up per run; 1")
+    p.add_argument("--duration", type=float,
+                   help="seconds per HTTP/WS run (whole seconds for wrk); 5")
+    p.add_argument("--warmup", type=float,
+                   help="seconds of wrk warm-up per run (whole seconds, 0 for none); 1")
     p.add_argument("--sse-clients",
                    help="SSE fan-out client counts, each x --sse-events; 100,1000,5000,10000")
     p.add_argument("--sse-events", type=int, default=100)
     p.add_argument("--idle", type=int, help="idle connections for the memory rows; 10000")
+    p.add_argument("--inproc-count", type=int, default=20_000,
+                   help="calls per round in process; %(default)s")
+    p.add_argument("--inproc-rounds", type=int, help="rounds in process, the best counts; 5")
     p.add_argument("--servers", default=",".join(s.key for s in SERVERS),
                    help="servers to run, among %(default)s")
     p.add_argument("--quick", action="store_true", help="defaults for a look in minutes: one "
@@ -60,10 +79,11 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                    "<repo>/../shared/tools/bench)")
     p.add_argument("--out", help="results folder (default: results/<timestamp>)")
     args = p.parse_args(argv)
-    defaults = (dict(repeat=1, duration=2.0, warmup=0.5, sse_clients="100,1000", idle=1000)
+    defaults = (dict(repeat=1, duration=2.0, warmup=1.0, sse_clients="100,1000", idle=1000,
+                     inproc_rounds=3)
                 if args.quick else
                 dict(repeat=3, duration=5.0, warmup=1.0, sse_clients="100,1000,5000,10000",
-                     idle=10000))
+                     idle=10000, inproc_rounds=5))
     for name, value in defaults.items():  # options given explicitly win over --quick
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -77,16 +97,22 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         args.servers.insert(0, "ours")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
+    if args.inproc_count < 1 or args.inproc_rounds < 1:
+        p.error("--inproc-count and --inproc-rounds must be at least 1")
     return args
 
 
-def locate_tools(explicit: Optional[str]) -> Path:
+def locate_tools(explicit: Optional[str], required: bool = True) -> Path:
+    """The shared tools folder; when not ``required`` (sections that use none of it), the
+    first candidate even if absent: the shared peers are then skipped as not found."""
     candidates = [explicit, os.environ.get(TOOLS_ENV), REPO.parent / "shared/tools/bench",
                   REPO.parent.parent / "shared/tools/bench"]
     for c in candidates:
         if c and (Path(c) / "wsbench.js").exists():
             return Path(c).resolve()
     tried = ", ".join(str(c) for c in candidates if c)
+    if not required:
+        return Path(next(c for c in candidates if c))
     sys.exit(f"shared bench tools not found (tried {tried}); set ${TOOLS_ENV} or --tools")
 
 
@@ -166,60 +192,153 @@ def _measure(bench: Bench, label: str, rows: dict[str, Row], server: str,
     return result
 
 
+#: (row key suffix, unit, higher is better, run_wrk's result name)
+HTTP_FIGURES = (("rps", "requests/s", True, "requests_per_s"), ("p50", "p50 ms", False, "p50_ms"),
+                ("p99", "p99 ms", False, "p99_ms"), ("cpu", "server CPU µs/request", False,
+                                                     "cpu_us"))
+
+
+def _http_rows(prefix: str, page: str, conns: int) -> dict[str, Row]:
+    title = f"HTTP {page}, {conns} keep-alive conn{'s' if conns > 1 else ''}"
+    return {f"{prefix}{conns}_{k}": Row(f"{prefix}{conns}_{k}", "HTTP", title, unit, higher,
+                                        WRK_LOAD, {"connections": conns, "page": prefix})
+            for k, unit, higher, _ in HTTP_FIGURES}
+
+
 def http_section(bench: Bench) -> list[Row]:
+    """wrk on every server's ``/``, and on this project twice: the seed page (rows
+    ``http*``) and the constant page through the same layout (rows ``const*``).  A peer
+    whose ``/`` is the constant page is measured once; its figures go in both rows (the
+    seed rows as before: the target there is the seed page against the peers' page)."""
     a = bench.args
     rows: dict[str, Row] = {}
     for conns in (1, 32):
-        title = f"HTTP seed page, {conns} keep-alive conn{'s' if conns > 1 else ''}"
-        rows[f"http{conns}_rps"] = Row(f"http{conns}_rps", "HTTP", title, "requests/s", True,
-                                       WRK_LOAD, {"connections": conns})
-        for p in ("p50", "p99"):
-            rows[f"http{conns}_{p}"] = Row(f"http{conns}_{p}", "HTTP", title, f"{p} ms", False,
-                                           WRK_LOAD, {"connections": conns})
-        rows[f"http{conns}_cpu"] = Row(f"http{conns}_cpu", "HTTP", title,
-                                       "server CPU µs/request", False, WRK_LOAD,
-                                       {"connections": conns})
+        rows.update(_http_rows("const", "constant 114 B page", conns))
+    for conns in (1, 32):
+        rows.update(_http_rows("http", "seed page", conns))
     specs = bench.servers_for("http", list(rows.values()))
+    for spec in specs:
+        if spec.key not in CONSTANT_PAGE and spec.key != "ours":
+            for key, row in rows.items():
+                if key.startswith("const"):
+                    row.skipped[spec.key] = "renders the seed page only"
     sizes: dict[str, float] = {}
     bodies: dict[str, int] = {}
     with ExitStack() as stack:
-        running = {}
-        for spec in specs:
+        # (label, server key, running server, row prefixes its figures go in)
+        jobs: list[tuple[str, str, Running, tuple[str, ...]]] = []
+        starts = [(s, ("const", "http") if s.key in CONSTANT_PAGE else ("http",))
+                  for s in specs]
+        if any(s.key == "ours" for s in specs):
+            starts.insert(1, (OURS_CONST, ("const",)))
+        for spec, prefixes in starts:
             try:
-                running[spec.key] = stack.enter_context(bench.start(spec))
+                server = stack.enter_context(bench.start(spec))
             except RuntimeError as exc:
-                for row in rows.values():
-                    row.skipped[spec.key] = f"did not start: {str(exc).splitlines()[0]}"
-        specs = [s for s in specs if s.key in running]
-        for spec in specs:
+                for key, row in rows.items():
+                    if key.startswith(prefixes):
+                        row.skipped[spec.key] = f"did not start: {str(exc).splitlines()[0]}"
+                continue
+            jobs.append((spec.label, spec.key, server, prefixes))
+        for label, _key, server, _ in jobs:
             try:
-                with urllib.request.urlopen(running[spec.key].url + "/", timeout=10) as page:
-                    bodies[spec.key] = len(page.read())
+                with urllib.request.urlopen(server.url + "/", timeout=10) as page:
+                    bodies[label] = len(page.read())
             except OSError as exc:
-                bench.say(f"  {spec.label}: GET / failed: {exc}")
+                bench.say(f"  {label}: GET / failed: {exc}")
         for rep in range(a.repeat):
             for conns in (1, 32):
-                for spec in bench.rotate(specs, rep):
-                    server = running[spec.key]
-                    sub = {k: r for k, r in rows.items() if k.startswith(f"http{conns}_")}
+                for label, key, server, prefixes in bench.rotate(jobs, rep):
+                    sub = {k: r for k, r in rows.items()
+                           if k.startswith(tuple(f"{p}{conns}_" for p in prefixes))}
+                    fields = {f"{p}{conns}_{k}": name for p in prefixes
+                              for k, _, _, name in HTTP_FIGURES}
                     result = _measure(
-                        bench, f"http {conns} conn(s) {spec.label} #{rep + 1}", sub, spec.key,
+                        bench, f"http {conns} conn(s) {label} #{rep + 1}", sub, key,
                         lambda server=server, conns=conns: loads.run_wrk(
                             server.url + "/", conns, a.duration, a.warmup, cpu=server.cpu),
-                        {f"http{conns}_rps": "requests_per_s", f"http{conns}_p50": "p50_ms",
-                         f"http{conns}_p99": "p99_ms", f"http{conns}_cpu": "cpu_us"},
+                        fields,
                         "{requests_per_s:,.0f} req/s, p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms,"
                         " {cpu_us:.0f} µs CPU/request, {bytes_per_response:.0f} B/response,"
                         " {errors} errors")
                     if result:
-                        sizes[spec.key] = result["bytes_per_response"]
+                        sizes[label] = result["bytes_per_response"]
     if sizes:
-        labels = {s.key: s.label for s in SERVERS}
         bench.extra_notes.append(
             "HTTP page sizes, body / whole response with headers (wrk): " + ", ".join(
-                f"{labels[k]} {bodies.get(k, '?')} / {v:.0f} B" for k, v in sizes.items())
-            + ". gevent-dispatch and Racket render the seed's page per request; the Python "
-            "peers send a smaller constant page.")
+                f"{label} {bodies.get(label, '?')} / {v:.0f} B" for label, v in sizes.items())
+            + ". Seed-page rows: gevent-dispatch and Racket render the seed's page per "
+            "request; the Python peers' figures there are their constant page (the same runs "
+            "as in the constant-page rows). Constant-page rows: every server sends the same "
+            "114 B page; gevent-dispatch through the seed page's layout (sequencer of 4 "
+            "filters, servlet) answering with response_full.")
+    return list(rows.values())
+
+
+#: (key, short label, the environment variable's value: None unsets it)
+INPROC_MODES = (("ext", "default", None), ("pure", "NO_EXTENSIONS=1", "1"))
+
+
+def inproc_section(bench: Bench) -> list[Row]:
+    """benchmarks/inproc.py in one child process per mode: with the compiled extensions
+    allowed, and with them turned off by the environment variable."""
+    a = bench.args
+    rows: dict[str, Row] = {}
+    for mode, label, _ in INPROC_MODES:
+        for case, short, _ in inproc.CASES:
+            unit = "µs/decline" if case == "decline" else "µs/request"
+            rows[f"inproc_{mode}_{case}"] = Row(
+                f"inproc_{mode}_{case}", "In process", f"In process ({label}): {short}", unit,
+                False, INPROC_LOAD.format(count=a.inproc_count, rounds=a.inproc_rounds),
+                {"mode": mode, "case": case})
+    seen: dict[str, str] = {}
+    timeout = 60 + (len(inproc.CASES) + 1) * (a.inproc_rounds + 1) * 2.0
+    for rep in range(a.repeat):
+        for mode, label, value in bench.rotate(list(INPROC_MODES), rep):
+            env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep
+                       + os.environ.get("PYTHONPATH", ""))
+            env.pop(inproc.NO_EXTENSIONS_ENV, None)
+            if value is not None:
+                env[inproc.NO_EXTENSIONS_ENV] = value
+            argv = [sys.executable, "-m", "benchmarks.inproc", "--json",
+                    "--count", str(a.inproc_count), "--rounds", str(a.inproc_rounds)]
+            mine = {k: r for k, r in rows.items() if k.startswith(f"inproc_{mode}_")}
+
+            def run(argv=argv, env=env) -> dict:
+                try:
+                    done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True,
+                                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                except subprocess.TimeoutExpired as exc:
+                    raise LoadError(f"benchmarks.inproc timed out after {timeout:.0f} s") \
+                        from exc
+                if done.returncode != 0:
+                    raise LoadError(f"benchmarks.inproc exited {done.returncode}: "
+                                    f"{done.stderr.strip()[-500:]}")
+                result = loads._last_json(done.stdout)
+                return {"compiled": result["compiled"], **result["us"]}
+
+            result = _measure(bench, f"in process, {label} #{rep + 1}", mine, "ours", run,
+                              {f"inproc_{mode}_{case}": case for case, _, _ in inproc.CASES},
+                              "dispatch._compiled={compiled}, " + ", ".join(
+                                  f"{case} {{{case}:.2f}} µs" for case, _, _ in inproc.CASES))
+            if result:
+                seen[mode] = result["compiled"]
+    for mode, label, _ in INPROC_MODES:
+        if mode in seen:
+            for key, row in rows.items():
+                if key.startswith(f"inproc_{mode}_"):
+                    row.title = row.title.replace(
+                        f"({label})", f"({label}, _compiled={seen[mode]})")
+    if seen:
+        bench.extra_notes.append(
+            "In process: dispatch._compiled = " + "; ".join(
+                f"{seen[m]} by default" if v is None else
+                f"{seen[m]} with {inproc.NO_EXTENSIONS_ENV}={v}"
+                for m, _, v in INPROC_MODES if m in seen)
+            + (" (this checkout has no such attribute: both modes run the same Python code)"
+               if set(seen.values()) == {"n/a"} else "")
+            + ". Cases: " + "; ".join(f"{short}: {what}" for _, short, what in inproc.CASES)
+            + ".")
     return list(rows.values())
 
 
@@ -315,13 +434,13 @@ def sse_section(bench: Bench) -> list[Row]:
     return list(rows.values())
 
 
-def _settled_rss(pid: int, limit_s: float = 10.0) -> int:
+def _settled_rss(server: Running, limit_s: float = 10.0) -> int:
     """VmRSS once it stops growing (two reads 0.5 s apart within 1%), at most ``limit_s``."""
-    last = rss_kib(pid)
+    last = server.rss()
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        now = rss_kib(pid)
+        now = server.rss()
         if abs(now - last) <= last / 100:
             return now
         last = now
@@ -355,11 +474,11 @@ def memory_section(bench: Bench) -> list[Row]:
                     with bench.start(spec) as server:
                         scheme = "ws" if kind == "ws" else "http"
                         url = f"{scheme}://127.0.0.1:{server.port}{path}"
-                        before = _settled_rss(server.pid)
+                        before = _settled_rss(server)
                         with loads.idle_connections(bench.node, kind, url, n) as idle:
                             if idle.opened < n * 0.99:
                                 raise LoadError(f"only {idle.opened} of {n} connections opened")
-                            after = _settled_rss(server.pid)
+                            after = _settled_rss(server)
                         return {"kib": (after - before) / idle.opened, "before": before,
                                 "after": after, "opened": idle.opened}
                 _measure(bench, f"memory {kind} x {n:,} {spec.label} #{rep + 1}",
@@ -402,7 +521,10 @@ def environment(args: argparse.Namespace, tools: Path, node: NodeTools) -> dict:
         "machine": f"{os.cpu_count()} CPU ({cpu}), {platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "gevent": version("gevent"), "werkzeug": version("werkzeug"),
-        "aiohttp": version("aiohttp"),
+        "aiohttp": version("aiohttp"), "starlette": version("starlette"),
+        "uvicorn": version("uvicorn"), "uvloop": version("uvloop"),
+        "httptools": version("httptools"), "flask": version("flask"),
+        "gunicorn": version("gunicorn"),
         "racket": output(["racket", "--version"]),
         "wrk": loads.describe_tools()["wrk"], "node": loads.describe_tools()["node"],
         "ws": ws_version,
@@ -417,28 +539,35 @@ def main(argv: Optional[list[str]] = None) -> int:
     if "memory" in args.only and nofile < args.idle + 500:
         args.idle = max(100, nofile - 500)
         print(f"open-file limit {nofile}: memory rows use {args.idle} connections", flush=True)
-    tools = locate_tools(args.tools)
+    tools = locate_tools(args.tools, required=bool(NEEDS_TOOLS & set(args.only)))
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out_dir = Path(args.out) if args.out else REPO / "results" / stamp
     bench = Bench(args, tools, out_dir)
     env = environment(args, tools, bench.node)
     print(f"results go to {out_dir}", flush=True)
     sections = {"http": http_section, "ws": ws_section, "sse": sse_section,
-                "memory": memory_section}
+                "memory": memory_section, "inproc": inproc_section}
     rows: list[Row] = []
     for name in SECTIONS:
         if name in args.only:
             print(f"[{name}]", flush=True)
             rows += sections[name](bench)
-    servers = [(s.key, s.label) for s in bench.specs]
+    # a column per server that appears in some row (--only inproc: this project alone)
+    servers = [(s.key, s.label) for s in bench.specs
+               if s.key == "ours" or any(s.key in r.samples or s.key in r.skipped
+                                         or s.key in r.errors for r in rows)]
     header = [
         f"{env['when']}, {env['machine']}, commit {env['commit']}",
         f"Python {env['python']}, gevent {env['gevent']}, werkzeug {env['werkzeug']}, "
-        f"aiohttp {env['aiohttp']}; {env['racket']}",
+        f"httptools {env['httptools']}; aiohttp {env['aiohttp']}; Starlette "
+        f"{env['starlette']} on uvicorn {env['uvicorn']} (httptools, uvloop "
+        f"{env['uvloop']}); Flask {env['flask']} on gunicorn {env['gunicorn']} (gevent "
+        f"worker); {env['racket']}",
         f"Load generated by: {env['wrk']} for HTTP; Node.js {env['node']} with ws "
         f"{env['ws']} for WebSocket, SSE and idle connections; clients and servers share "
         "the machine, everything on 127.0.0.1",
-        f"{args.repeat} run(s) per figure, {args.duration:g} s each for HTTP and WS, "
+        f"{args.repeat} run(s) per figure, {args.duration:g} s each for HTTP and WS "
+        f"(wrk warm-up {args.warmup:g} s), "
         "servers' order rotated per run; server CPU per request/message/delivery (from "
         "/proc/<pid>/stat) is steadier than throughput when the machine is shared",
     ]

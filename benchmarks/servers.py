@@ -15,13 +15,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-__all__ = ["SERVERS", "Running", "ServerSpec", "available", "cpu_seconds", "free_port",
-           "rss_kib"]
+__all__ = ["CONSTANT_PAGE", "OURS_CONST", "PEER_MODULES", "SERVERS", "Running", "ServerSpec",
+           "available", "cpu_seconds", "free_port", "peer_missing", "process_tree", "rss_kib"]
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,60 @@ def _python(*args: str) -> Callable[[int, Path], list[str]]:
 
 OURS = ServerSpec("ours", "gevent-dispatch", _python("-m", "benchmarks.app", "{port}"),
                   frozenset({"http", "ws", "sse", "memory"}))
+#: This project again, ``/`` answering the constant page through the same layout: the
+#: constant-page rows' figure for "ours" (the HTTP section starts both).
+OURS_CONST = ServerSpec("ours", "gevent-dispatch (constant page)",
+                        _python("-m", "benchmarks.app", "{port}", "--page", "const"),
+                        frozenset({"http"}))
+
+
+def _gunicorn_flask(port: int, tools: Path) -> list[str]:
+    # gunicorn as its docs deploy Flask on gevent: one worker; connections, backlog and
+    # keep-alive as the other peers have them (idle keep-alive rows hold connections
+    # longer than gunicorn's 2 s default, SSE rows hold 10,000 streams)
+    return [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1",
+            "-b", f"127.0.0.1:{port}", "--chdir", str(HERE / "peers"), "--backlog", "4096",
+            "--worker-connections", "20000", "--keep-alive", "75", "--log-level", "warning",
+            "flask_peer:app"]
+
+
 SERVERS = [
     OURS,
+    # Without TCP_NODELAY every pywsgi response waits for the delayed ACK: its HTTP rows
+    # would measure Nagle's algorithm, not pywsgi, so it serves the other rows only.
     ServerSpec("gevent_raw", "gevent raw", _python("{tools}/peers/gevent_raw.py", "{port}"),
-               frozenset({"http", "ws", "sse", "memory"})),
+               frozenset({"ws", "sse", "memory"})),
     ServerSpec("gevent_raw_nodelay", "gevent raw NODELAY",
                _python("{tools}/peers/gevent_raw.py", "{port}", "--nodelay"),
                frozenset({"http", "ws", "sse"})),
     ServerSpec("aiohttp", "aiohttp", _python("{tools}/peers/aiohttp_peer.py", "{port}"),
                frozenset({"http", "ws", "sse", "memory"})),
+    ServerSpec("starlette", "Starlette/uvicorn",
+               _python(str(HERE / "peers" / "starlette_peer.py"), "{port}"),
+               frozenset({"http", "ws", "sse", "memory"})),
+    ServerSpec("flask", "Flask/gunicorn-gevent", _gunicorn_flask,
+               frozenset({"http", "sse", "memory"})),
     ServerSpec("racket", "Racket web-server",
                lambda port, tools: ["racket", str(HERE / "peers" / "racket_peer.rkt"), str(port)],
                frozenset({"http", "ws"})),
 ]
+
+#: The servers whose ``/`` is the constant 114 B page (the others render the seed page).
+CONSTANT_PAGE = frozenset({"gevent_raw", "gevent_raw_nodelay", "aiohttp", "starlette",
+                           "flask"})
+
+
+#: The Python packages each peer needs (setup.cfg's ``bench`` extra installs them).
+PEER_MODULES = {"aiohttp": ("aiohttp",), "starlette": ("starlette", "uvicorn", "httptools"),
+                "flask": ("flask", "gunicorn")}
+
+
+def peer_missing(key: str) -> Optional[str]:
+    """Why the peer ``key`` cannot run for want of a package, or ``None``."""
+    missing = [m for m in PEER_MODULES.get(key, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (pip install -e '.[bench]')"
+    return None
 
 
 def _racket_has_rfc6455() -> bool:
@@ -87,9 +128,14 @@ def available(tools: Path) -> tuple[dict[str, set], dict[str, str]]:
         for key in ("gevent_raw", "gevent_raw_nodelay", "aiohttp"):
             runs[key] = set()
             why[key] = f"peers not found in {tools}"
-    if importlib.util.find_spec("aiohttp") is None:
-        runs["aiohttp"] = set()
-        why["aiohttp"] = "aiohttp not installed (pip install -e '.[bench]')"
+    why["gevent_raw/http"] = ("HTTP rows only with TCP_NODELAY (without it each response "
+                              "waits for the delayed ACK): see gevent raw NODELAY")
+    for key in PEER_MODULES:
+        missing = peer_missing(key)
+        if missing:
+            runs[key] = set()
+            why[key] = missing
+    why.setdefault("flask/ws", "Flask has no WebSocket endpoint of its own")
     if shutil.which("racket") is None:
         runs["racket"] = set()
         why["racket"] = "racket not installed (apt-get install racket)"
@@ -125,6 +171,38 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants: gunicorn serves from a worker under its arbiter, so a
+    server's CPU time and memory are those of the whole tree."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, ()))
+    return tree
+
+
+def _tree_sum(pid: int, measure: Callable[[int], float]) -> float:
+    total = 0.0
+    for p in process_tree(pid):
+        try:
+            total += measure(p)
+        except (OSError, RuntimeError):
+            if p == pid:
+                raise
+    return total
+
+
 class Running:
     """A server child process; a context manager that stops it on exit."""
 
@@ -149,9 +227,13 @@ class Running:
         return self.proc.pid
 
     def cpu(self) -> float:
-        """CPU seconds used so far: per-request CPU cost is steadier than throughput on a
-        machine shared with other work."""
-        return cpu_seconds(self.pid)
+        """CPU seconds used so far by the server's processes: per-request CPU cost is
+        steadier than throughput on a machine shared with other work."""
+        return _tree_sum(self.pid, cpu_seconds)
+
+    def rss(self) -> int:
+        """Resident memory of the server's processes, KiB."""
+        return int(_tree_sum(self.pid, rss_kib))
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

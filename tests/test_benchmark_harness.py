@@ -3,14 +3,18 @@ reports.  No load is generated here (benchmarks/ is run as ``python -m benchmark
 from __future__ import annotations
 
 import json
+import shutil
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from benchmarks import app as bench_app
-from benchmarks import loads, report
+from benchmarks import inproc, loads, report, run
 from benchmarks.report import Row
 from benchmarks.run import parse_args
-from dispatch.testing import Client, run_dispatcher
+from benchmarks.servers import SERVERS, Running, peer_missing, process_tree
+from dispatch.testing import Client, run_dispatcher, sse_connect, websocket_connect
 from servlets import dispatch_servlet
 
 
@@ -138,5 +142,184 @@ def test_quick_and_section_options():
     assert args.servers[0] == "ours"
     assert parse_args(["--quick", "--sse-clients", "10"]).sse_clients == [10]
     assert parse_args([]).repeat == 3
+    assert parse_args(["--only", "inproc"]).only == ["inproc"]
+    assert (parse_args(["--quick"]).inproc_rounds, parse_args([]).inproc_rounds) == (3, 5)
     with pytest.raises(SystemExit):
         parse_args(["--only", "nonsense"])
+    with pytest.raises(SystemExit):
+        parse_args(["--inproc-count", "0"])
+
+
+# -- the constant page, the new peers, the in-process rows -------------------------------
+
+def test_the_constant_page_is_the_peers_page_through_the_same_layout():
+    seed, _ = bench_app.make_app("seed")
+    const, _ = bench_app.make_app("const")
+    answer = Client(const).get("/")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert answer.get_data() == bench_app.CONST_PAGE and len(bench_app.CONST_PAGE) == 114
+    # the same chain in front of it: the other paths route as in the seed app
+    for path in ("/nope", "/publish", "/ws"):
+        assert Client(const).get(path).status_code == Client(seed).get(path).status_code
+    with pytest.raises(ValueError, match="page must be one of seed, const"):
+        bench_app.make_app("constant")
+
+
+def _spec(key: str):
+    return next(s for s in SERVERS if s.key == key)
+
+
+def _peer(key: str, tmp_path: Path) -> Running:
+    why = peer_missing(key)
+    if why:
+        pytest.skip(why)
+    return Running(_spec(key), tmp_path, tmp_path, ready_timeout=30)
+
+
+def _get(url: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return answer.status, answer.headers["Content-Type"], answer.read()
+
+
+def _publish_and_receive(base: str, n: int) -> list[str]:
+    with sse_connect(base + "/sse", timeout=10) as events:
+        assert events.status_code == 200
+        # the stream is registered once its head arrived: the peers send it with the
+        # first chunk, after subscribing
+        request = urllib.request.Request(f"{base}/publish?n={n}", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.read() == b"ok"
+        return [events.receive(timeout=10).data for _ in range(n)]
+
+
+@pytest.mark.parametrize("key", ["starlette", "flask"])
+def test_peer_serves_the_constant_page_and_events(key, tmp_path):
+    with _peer(key, tmp_path) as server:
+        status, mime, body = _get(server.url + "/")
+        assert (status, body) == (200, bench_app.CONST_PAGE)
+        assert mime.startswith("text/html")
+        data = _publish_and_receive(server.url, 3)
+        assert [d.split()[0] for d in data] == ["0", "1", "2"]
+        assert all(d.split()[1].isdigit() for d in data)
+        assert server.cpu() > 0 and server.rss() > 0
+
+
+def test_starlette_echoes_text_as_text_and_binary_as_binary(tmp_path):
+    with _peer("starlette", tmp_path) as server:
+        with websocket_connect(f"ws://127.0.0.1:{server.port}/ws", timeout=10) as ws:
+            ws.send_text("héllo")
+            assert ws.receive_text() == "héllo"
+            ws.send_bytes(b"\x00\xff" * 40_000)
+            assert ws.receive_bytes() == b"\x00\xff" * 40_000
+
+
+def test_flask_under_gunicorn_is_measured_as_its_whole_process_tree(tmp_path):
+    with _peer("flask", tmp_path) as server:
+        _get(server.url + "/")  # the worker is up once it answered
+        tree = process_tree(server.pid)
+        assert tree[0] == server.pid and len(tree) >= 2  # the arbiter and its worker
+    assert "ws" not in _spec("flask").sections
+
+
+def test_raw_gevent_without_nodelay_has_no_http_rows():
+    assert "http" not in _spec("gevent_raw").sections
+    assert "http" in _spec("gevent_raw_nodelay").sections
+    assert {"ws", "sse", "memory"} <= _spec("gevent_raw").sections
+
+
+def test_several_targets_on_one_row_each_have_a_verdict():
+    row = _row(key="const32_rps", ours=[130.0], aiohttp=[100.0], starlette=[120.0],
+               flask=[30.0])
+    assert report.target_status(row) == (
+        ">= 1.3x aiohttp: met; >= 1.2x Starlette: NOT met; >= 4x Flask: met")
+
+
+def test_inproc_measures_every_case_and_says_whether_compiled():
+    result = inproc.measure(count=50, rounds=1, seconds=1.0)
+    assert set(result["us"]) == {case for case, _, _ in inproc.CASES}
+    assert all(v > 0 for k, v in result["us"].items() if k != "decline")
+    # the dispatcher chain costs more than a bare WSGI app
+    assert result["us"]["const"] > result["us"]["bare"]
+    assert result["compiled"] == inproc.compiled()
+    with pytest.raises(ValueError, match="must be positive"):
+        inproc.measure(count=0)
+
+
+def test_inproc_refuses_a_case_that_does_not_answer_its_page(monkeypatch):
+    apps = inproc.applications()
+
+    def not_found(environ, start_response):
+        start_response("404 Not Found", [])
+        return [b"no"]
+
+    monkeypatch.setattr(inproc, "applications", lambda: dict(apps, const=not_found))
+    with pytest.raises(RuntimeError, match="'const' answered 404"):
+        inproc.measure(count=10, rounds=1)
+
+
+def test_wrk_durations_are_whole_seconds():
+    assert (loads._whole(0.3), loads._whole(1.0), loads._whole(2.5)) == (1, 1, 3)
+    with pytest.raises(loads.LoadError, match="wrk did not run"):
+        loads._wrk_ran("Usage: wrk <options> <url>\n  Options: ...")
+
+
+def test_quick_run_has_the_new_rows_for_every_server(tmp_path):
+    """One short run of ``python -m benchmarks``: the HTTP rows of this project (seed
+    and constant page) and of the new peers, and the in-process rows in both modes."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk not installed")
+    try:
+        run.locate_tools(None)
+    except SystemExit as exc:
+        pytest.skip(str(exc))
+    out = tmp_path / "out"
+    assert run.main(["--only", "http,inproc", "--servers", "starlette,flask",
+                     "--repeat", "1", "--duration", "1", "--warmup", "0",
+                     "--inproc-count", "200", "--inproc-rounds", "1", "--out", str(out)]) == 0
+    data = json.loads((out / "results.json").read_text())
+    rows = {r["key"]: r for r in data["rows"]}
+    for key in ("const1_rps", "const32_rps", "const32_cpu", "http1_rps", "http32_rps"):
+        assert rows[key]["median"]["ours"] > 0, key
+    for peer in ("starlette", "flask"):
+        why = peer_missing(peer)
+        if why:
+            assert rows["const32_rps"]["skipped"][peer] == why
+            continue
+        # one run of the peer's page, in both rows
+        assert rows["const32_rps"]["samples"][peer] == rows["http32_rps"]["samples"][peer]
+        assert rows["const32_rps"]["ratio"][peer] > 0
+    for mode in ("ext", "pure"):
+        for case, _, _ in inproc.CASES:
+            assert len(rows[f"inproc_{mode}_{case}"]["samples"]["ours"]) == 1
+    assert "_compiled=" in rows["inproc_pure_const"]["title"]
+    markdown = (out / "results.md").read_text()
+    assert "HTTP constant 114 B page, 32 keep-alive conns" in markdown
+    assert "In process (NO_EXTENSIONS=1" in markdown
+
+
+def test_inproc_alone_needs_no_server_and_no_shared_tools(tmp_path):
+    out = tmp_path / "out"
+    assert run.main(["--only", "inproc", "--tools", str(tmp_path / "none"),
+                     "--inproc-count", "100", "--inproc-rounds", "1",
+                     "--out", str(out)]) == 0
+    data = json.loads((out / "results.json").read_text())
+    assert data["servers"] == {"ours": "gevent-dispatch"}
+    assert {r["key"].split("_")[0] for r in data["rows"]} == {"inproc"}
+
+
+def test_a_peer_whose_package_is_missing_is_skipped_with_the_reason(monkeypatch, tmp_path):
+    import importlib.util
+
+    from benchmarks import servers
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(servers.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "gunicorn" else real(name, *a))
+    assert peer_missing("flask") == "gunicorn not installed (pip install -e '.[bench]')"
+    runs, why = servers.available(tmp_path)
+    assert runs["flask"] == set() and why["flask"] == peer_missing("flask")
+    # our own peers do not depend on the shared tools folder (empty here)
+    assert runs["starlette"] == (set() if peer_missing("starlette") else
+                                 {"http", "ws", "sse", "memory"})
+    assert why["gevent_raw"].startswith("peers not found")
