@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from .connection import Connection, WSGIApp, stop_recording_body
 from .core import Dispatcher, DispatcherNotApplicable
 from .http.request import Request
+from .http.response import exception_response
 
 __all__ = ["to_wsgi"]
 
@@ -51,7 +52,7 @@ def to_wsgi(dispatcher: Dispatcher, request_class: type[Request] = Request) -> W
                 return _plain("404 Not Found", _NOT_FOUND, start_response)
         except HTTPException as exc:
             if conn.upgraded is None:
-                return exc.get_response(environ)(environ, start_response)
+                return exception_response(exc, environ)(environ, start_response)
             log.warning("HTTP error after an upgrade: %s", exc)
         except Exception:
             log.exception("dispatcher failed on %s %s",

@@ -40,7 +40,7 @@ from dispatch.connection import rewind_body
 from dispatch.core import Dispatcher, DispatcherNotApplicable, next_dispatcher
 from dispatch.handle import HANDLER_KEY
 from dispatch.http.request import Request
-from dispatch.http.response import response_xexpr
+from dispatch.http.response import exception_response, response_xexpr
 
 from .managers import make_threshold_lru_manager
 from .managers.manager import ExpirationHandler, Manager, NoContinuation, ServletManagerError
@@ -215,7 +215,7 @@ class ServletGreenlet(Greenlet):
                 return None
             return (exc.expiration_handler or default_expiration_handler)(self.turn.request)
         except HTTPException as exc:
-            return exc.get_response()
+            return exception_response(exc)
         except Exception as exc:
             log.exception("servlet failed on %s %s", request.method, request.path)
             if self.instance.responder is not None:

@@ -292,3 +292,58 @@ def test_stop_waits_for_requests_in_flight_and_closes_idle_ones(served):
     assert idle.recv(1000) == b""  # closed without waiting for its deadline
     busy.close()
     idle.close()
+
+
+def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed(app_at):
+    base = app_at(response_send_timeout=0.3)
+    with socket.create_connection(("127.0.0.1", port_of(base)), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        received = b""
+        with gevent.Timeout(4, AssertionError(f"no close after the 408: {received!r}")):
+            while True:  # until the server closes (after its lingering close, ~1 s)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), head
+    assert b"\r\nConnection: close" in head
+    assert still_serving(base)
+
+
+def test_werkzeug_exceptions_answer_with_rfc_9110_reason_phrases(served):
+    from werkzeug.exceptions import abort
+
+    base = served(lift.make(lambda r: abort(int(r.args["code"]))))
+    for code, reason in ((400, "Bad Request"), (413, "Content Too Large"),
+                         (405, "Method Not Allowed"), (422, "Unprocessable Content")):
+        reply = exchange(base, f"GET /?code={code} HTTP/1.1\r\nHost: x\r\n"
+                               f"Connection: close\r\n\r\n".encode())
+        assert reply.startswith(f"HTTP/1.1 {code} {reason}\r\n".encode()), reply[:60]
+
+
+def test_a_burst_of_clients_is_accepted_no_further_than_max_concurrent(served):
+    # gevent's accept loop takes up to max_accept (100) sockets per wake-up before any
+    # handler runs: the limit is counted at the accept, not when a handler registers.
+    limit, clients = 20, 60
+    release = gevent.event.Event()
+    base = served(lambda conn, request: (release.wait(10), conn.respond(text("ok"))),
+                  safety_limits=make_safety_limits(max_concurrent=limit, max_waiting=100))
+    server = served.stoppers[-1].server
+    peak = []
+    socks = [socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
+             for _ in range(clients)]  # all connected (the backlog), before a wake-up
+    for sock in socks:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    with gevent.Timeout(5):
+        while len(server.connections) < limit:
+            gevent.sleep(0.01)
+    for _ in range(20):  # a while longer: nothing more is accepted
+        peak.append(len(server.connections))
+        gevent.sleep(0.01)
+    assert max(peak) == limit
+    release.set()
+    with gevent.Timeout(10):
+        for sock in socks:  # the rest are served as places free up
+            assert b" 200 " in sock.recv(1000)
+            sock.close()

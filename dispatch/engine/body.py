@@ -1,10 +1,11 @@
 """``wsgi.input``: the request body, read from the socket as the application asks."""
 from __future__ import annotations
 
+import socket
 from collections import deque
 from typing import Any, Optional, Protocol
 
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 
 from ..http11.reader import Message, RequestReader
 from ..http11.writer import ResponseWriter
@@ -22,6 +23,9 @@ class BodySource(Protocol):
     socket: Any
     upgraded: bool
     sent_continue: bool
+
+    def timed(self) -> None:
+        """Bound the socket's waits by the send time-out for the rest of the request."""
 
     def receive(self) -> None:
         """Read more from the socket into ``reader``."""
@@ -62,8 +66,15 @@ class Input:
                 return False
             if message.expect_continue and not conn.sent_continue:
                 conn.sent_continue = True
+                conn.timed()
                 conn.socket.sendall(_CONTINUE)
-            conn.receive()
+            try:
+                conn.receive()
+            except socket.timeout:
+                # The body stopped arriving: 408, and the connection ends (it cannot
+                # carry another request after a body cut short).
+                conn.writer.keep_alive = False
+                raise RequestTimeout("the request body did not arrive in time") from None
         if message.error is not None:
             conn.writer.keep_alive = False
             if message.error.status == 413:

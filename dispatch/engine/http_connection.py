@@ -20,6 +20,7 @@ from ..handle import HANDLER_KEY
 from ..http11 import writer
 from ..http11.environ import environ_for
 from ..http11.reader import Message, ProtocolError, RequestReader
+from ..http11.reasons import status_line
 from .body import EMPTY_INPUT, Input
 from .detached import DetachedStream
 from .rawstream import RawStream
@@ -35,10 +36,6 @@ log = logging.getLogger("dispatch.server")
 # Keep-alive requests a connection is served in a row before the others' turn.
 _REQUESTS_PER_TURN = 4
 _RECV_SIZE = 65536
-_REASONS = {400: "Bad Request", 408: "Request Timeout", 413: "Content Too Large",
-            414: "URI Too Long", 431: "Request Header Fields Too Large",
-            500: "Internal Server Error", 501: "Not Implemented",
-            505: "HTTP Version Not Supported"}
 # Errors of a client that went away or stopped reading: the connection just ends.
 _GONE = (ConnectionError, socket.timeout, TimeoutError, OSError)
 
@@ -60,7 +57,7 @@ class HTTPConnection:
 
     __slots__ = ("server", "socket", "address", "reader", "writer", "greenlet",
                  "in_request", "message", "upgraded", "sent_continue", "detached",
-                 "_idle_since", "_watchers", "_timer", "_raw", "__weakref__")
+                 "_idle_since", "_watchers", "_timer", "_raw", "_timed", "__weakref__")
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -85,13 +82,15 @@ class HTTPConnection:
         self._watchers: Optional[tuple] = None
         self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
         self._raw = os_socket(sock)  # the hot paths' way around gevent's socket methods
+        self._timed = False  # the send time-out is set on the socket
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
             pass  # a Unix socket
         # Waiting for a request is bounded by the head's deadline (_next_request); the
         # socket's own time-out (which costs a timer per wait) is the send time-out, set
-        # while a request is answered.
+        # while a request is answered, the first time a wait on the socket may be needed
+        # (see timed()).
         sock.settimeout(None)
 
     # -- the Handle interface -------------------------------------------------------------
@@ -238,8 +237,18 @@ class HTTPConnection:
         self.greenlet = gevent.spawn(self.run)
 
     # -- reading and sending --------------------------------------------------------------
+    def timed(self) -> None:
+        """Bound the socket's waits by the send time-out, for the rest of this request:
+        set only when a wait may come (a body to read, a send the kernel did not take
+        whole), as most requests need none and setting it costs on every request."""
+        if not self._timed:
+            self._timed = True
+            self.socket.settimeout(self.server.safety_limits.response_send_timeout)
+
     def receive(self) -> None:
         """Read what the client sent next into the reader (its end, at end of stream)."""
+        if self.in_request:
+            self.timed()
         data = self._recv()
         if data:
             self.reader.feed(data)
@@ -263,6 +272,7 @@ class HTTPConnection:
         waits, under the send time-out) only for what the kernel did not take."""
         raw = self._raw
         if raw is None:
+            self.timed()
             self.socket.sendall(data)
             return
         try:
@@ -270,6 +280,7 @@ class HTTPConnection:
         except BlockingIOError:
             sent = 0
         if sent < len(data):
+            self.timed()
             self.socket.sendall(memoryview(data)[sent:])
 
     def _send_all(self, pieces: list) -> None:
@@ -280,7 +291,7 @@ class HTTPConnection:
         """Answer a request that cannot be served, then close: nothing after a framing
         error can be trusted to start a request."""
         body = f"{error.reason}\n".encode("latin-1", "replace")
-        status = f"{error.status} {_REASONS.get(error.status, 'Error')}"
+        status = status_line(error.status)
         data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
                                  len(body), False, False, writer.http_date())
         try:
@@ -307,7 +318,6 @@ class HTTPConnection:
         self.message = message
         self.in_request = True
         server = self.server
-        self.socket.settimeout(server.safety_limits.response_send_timeout)
         self.sent_continue = False
         response = self.writer
         response.reset(message.method, message.version == "1.0", message.keep_alive)
@@ -340,7 +350,9 @@ class HTTPConnection:
         finally:
             self.in_request = False
             self.message = None
-            if self.socket is not None:
+            # (an application may have set a time-out of its own: conn.set_timeout)
+            if self.socket is not None and (self._timed or self.socket.timeout is not None):
+                self._timed = False
                 self.socket.settimeout(None)
         if server.access_log is not None:
             code = int(response.status[:3]) if response.status else None
@@ -415,6 +427,7 @@ class HTTPConnection:
         ``run(stream)`` in a new greenlet, which owns the connection from then on."""
         data = self.writer.upgrade(status, headers)
         if run is None:
+            self.timed()
             self.socket.sendall(data)
         self.upgraded = True
         reader = self.reader
@@ -449,6 +462,7 @@ class HTTPConnection:
         if not self.can_detach:
             raise RuntimeError("a TLS connection cannot be detached")
         data = self.writer.detach(status, headers)
+        self.timed()
         self.socket.sendall(data)
         self.upgraded = self.detached = True
         self.reader = _DONE_READER

@@ -22,10 +22,12 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from werkzeug.datastructures import Headers as _Headers
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES, http_date
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
+from ..http11.reasons import status_line
 from .cookies import Cookie, cookie_to_header
 from .xexpr import Xexpr, xexpr_to_string
 
@@ -33,7 +35,7 @@ __all__ = [
     "Response", "response_full", "response_output", "response_xexpr", "response_jsexpr",
     "response_empty", "redirect_to", "redirection_status", "permanently", "temporarily",
     "temporarily_same_method", "see_other", "TEXT_HTML_MIME_TYPE",
-    "APPLICATION_JSON_MIME_TYPE",
+    "APPLICATION_JSON_MIME_TYPE", "exception_response",
 ]
 
 TEXT_HTML_MIME_TYPE = "text/html; charset=utf-8"
@@ -446,3 +448,13 @@ def redirect_to(uri: str, perm_temp: int = temporarily, headers: Headers = None,
     # Location first, then the given headers, as Racket lists them.
     pairs = [("Location", iri_to_uri(uri))] + _headers(headers, who)
     return _make([], perm_temp, None, _NOW, None, pairs, who, cookies=cookies)
+
+
+def exception_response(exc: HTTPException, environ: Optional[dict] = None) -> _WerkzeugResponse:
+    """The response of a werkzeug HTTP exception (``abort(403)``, a body too large), with
+    RFC 9110's reason phrase: werkzeug's own status line is upper-cased
+    (``400 BAD REQUEST``)."""
+    response = exc.get_response(environ)
+    if exc.code is not None:
+        response.status = status_line(exc.code)
+    return response
