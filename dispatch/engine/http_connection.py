@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import gevent
 
-from ..handle import HANDLER_KEY
+from ..handle import HANDLER_KEY, Handle
 from ..http11 import writer
 from ..http11.environ import environ_for
 from ..http11.reader import Message, ProtocolError, RequestReader
-from ..http11.reasons import status_line
 from .body import EMPTY_INPUT, Input
 from .detached import DetachedStream
+from .owner import ConnectionOwner
 from .rawstream import RawStream
-from .sockets import is_tls, os_socket, wait_readable
-
-if TYPE_CHECKING:
-    from .listener import DispatchServer
+from .socket_io import GONE, SocketIO
+from .sockets import is_tls, os_socket
 
 __all__ = ["HTTPConnection"]
 
@@ -35,9 +33,6 @@ log = logging.getLogger("dispatch.server")
 
 # Keep-alive requests a connection is served in a row before the others' turn.
 _REQUESTS_PER_TURN = 4
-_RECV_SIZE = 65536
-# Errors of a client that went away or stopped reading: the connection just ends.
-_GONE = (ConnectionError, socket.timeout, TimeoutError, OSError)
 
 
 class _HeadTimeout(Exception):
@@ -48,18 +43,18 @@ class _HeadTimeout(Exception):
 _PARK = object()
 
 
-class HTTPConnection:
+class HTTPConnection(SocketIO):
     """One client connection: it reads requests, runs the application, writes answers.
 
     Exposed to the application as ``environ["gevent_dispatch.handler"]``: a
     :class:`~dispatch.handle.Handle`.
     """
 
-    __slots__ = ("server", "socket", "address", "reader", "writer", "greenlet",
-                 "in_request", "message", "upgraded", "sent_continue", "detached",
-                 "_idle_since", "_watchers", "_timer", "_raw", "_timed", "__weakref__")
+    __slots__ = ("address", "reader", "writer", "greenlet", "in_request", "message",
+                 "upgraded", "sent_continue", "detached", "_idle_since", "_watchers",
+                 "_timer", "__weakref__")
 
-    def __init__(self, server: DispatchServer, sock, address) -> None:
+    def __init__(self, server: ConnectionOwner, sock, address) -> None:
         self.server = server
         self.socket = sock
         self.address = address
@@ -132,7 +127,7 @@ class HTTPConnection:
                 if not self._serve(message) or self.upgraded:
                     return
                 self._idle_since = time.monotonic()
-        except _GONE:
+        except GONE:
             pass
         finally:
             if parked:
@@ -237,14 +232,6 @@ class HTTPConnection:
         self.greenlet = gevent.spawn(self.run)
 
     # -- reading and sending --------------------------------------------------------------
-    def timed(self) -> None:
-        """Bound the socket's waits by the send time-out, for the rest of this request:
-        set only when a wait may come (a body to read, a send the kernel did not take
-        whole), as most requests need none and setting it costs on every request."""
-        if not self._timed:
-            self._timed = True
-            self.socket.settimeout(self.server.safety_limits.response_send_timeout)
-
     def receive(self) -> None:
         """Read what the client sent next into the reader (its end, at end of stream)."""
         if self.in_request:
@@ -254,63 +241,6 @@ class HTTPConnection:
             self.reader.feed(data)
         else:
             self.reader.feed_eof()
-
-    def _recv(self) -> bytes:
-        """Wait until the socket is readable, then read: a keep-alive client's next
-        request is seldom there already when the previous answer leaves."""
-        raw = self._raw
-        if raw is None:
-            return self.socket.recv(_RECV_SIZE)
-        wait_readable(self.socket)
-        try:
-            return raw.recv(_RECV_SIZE)
-        except BlockingIOError:  # woken, but another reader was first: wait again
-            return self.socket.recv(_RECV_SIZE)
-
-    def _send(self, data: bytes) -> None:
-        """Send ``data`` whole: straight to the OS socket, and through gevent (which
-        waits, under the send time-out) only for what the kernel did not take."""
-        raw = self._raw
-        if raw is None:
-            self.timed()
-            self.socket.sendall(data)
-            return
-        try:
-            sent = raw.send(data)
-        except BlockingIOError:
-            sent = 0
-        if sent < len(data):
-            self.timed()
-            self.socket.sendall(memoryview(data)[sent:])
-
-    def _send_all(self, pieces: list) -> None:
-        for data in pieces:
-            self._send(data)
-
-    def refuse(self, error: ProtocolError) -> None:
-        """Answer a request that cannot be served, then close: nothing after a framing
-        error can be trusted to start a request."""
-        body = f"{error.reason}\n".encode("latin-1", "replace")
-        status = status_line(error.status)
-        data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
-                                 len(body), False, False, writer.http_date())
-        try:
-            self.socket.sendall(data + body)
-        except _GONE:
-            return
-        self._linger()
-
-    def _linger(self) -> None:
-        """Close without a reset: a socket closed with unread input sends RST, and the
-        client may lose the answer it has not read yet.  Bounded: 16 reads, 1 s each."""
-        try:
-            self.socket.shutdown(socket.SHUT_WR)
-            self.socket.settimeout(1.0)
-            for _ in range(16):
-                if not self.socket.recv(_RECV_SIZE):
-                    break
-        except _GONE:
-            pass
 
     # -- one request ----------------------------------------------------------------------
     def _serve(self, message: Message) -> bool:
@@ -339,7 +269,7 @@ class HTTPConnection:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        except _GONE:
+        except GONE:
             return False
         except Exception:
             log.exception("error answering %s %s", message.method, environ.get("PATH_INFO"))
@@ -384,40 +314,12 @@ class HTTPConnection:
             while not message.complete and message.error is None:
                 message.body.clear()
                 self.receive()
-        except _GONE:
+        except GONE:
             return False
         finally:
             self.socket.settimeout(None)
         message.body.clear()
         return message.error is None
-
-    def start_response(self, status: str, headers: list, exc_info=None) -> Callable:
-        """PEP 3333's ``start_response``; returns the ``write`` callable."""
-        self.writer.start(status, headers, exc_info)
-        return self._write
-
-    def _send_result(self, result) -> int:
-        """Send the application's answer; the body bytes sent."""
-        if self.upgraded:
-            return 0
-        response = self.writer
-        if not response.head_sent and type(result) is list and len(result) <= 1:
-            body = result[0] if result else b""
-            self._send_all(response.whole(body))
-            return len(body) if response.framing is not None else 0
-        sent = 0
-        for data in result:
-            if data or not response.head_sent:
-                sent += self._write(data)
-        self._send_all(response.end())
-        return sent
-
-    def _write(self, data: bytes) -> int:
-        """Send a piece of a streamed body (PEP 3333's ``write`` too)."""
-        response = self.writer
-        pieces = response.write(data)
-        self._send_all(pieces)
-        return len(data) if response.framing is not None else 0
 
     # -- upgrades ---------------------------------------------------------------------------
     def take_over(self, status: str, headers: list,
@@ -450,7 +352,7 @@ class HTTPConnection:
             # broadcast group, say), as when both ran in the request's greenlet.
             try:
                 self.socket.sendall(head)
-            except _GONE:
+            except GONE:
                 return  # the client left before its answer
             run(stream)
         finally:
@@ -481,3 +383,8 @@ class _DoneReader:
 
 
 _DONE_READER = _DoneReader()
+
+
+if TYPE_CHECKING:  # the type checker holds HTTPConnection to the interface it promises
+    def _is_a_handle(conn: HTTPConnection) -> Handle:
+        return conn

@@ -7,7 +7,7 @@ import logging
 import socket
 import sys
 import time
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import gevent
 from gevent.server import StreamServer
@@ -15,6 +15,7 @@ from gevent.server import StreamServer
 from ..handle import MAX_BODY_KEY, SAFETY_LIMITS_KEY
 from ..safety_limits import SafetyLimits
 from .http_connection import HTTPConnection
+from .owner import ConnectionOwner
 
 __all__ = ["DispatchServer", "reuse_port_listener"]
 
@@ -193,3 +194,8 @@ def reuse_port_listener(address: tuple, backlog: int):
     sock.bind(address)
     sock.listen(backlog)
     return sock
+
+
+if TYPE_CHECKING:  # the type checker holds DispatchServer to what connections need of it
+    def _is_an_owner(server: DispatchServer) -> ConnectionOwner:
+        return server

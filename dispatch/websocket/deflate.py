@@ -11,6 +11,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Optional
 
+from .closing import CLOSE_TOO_BIG, ProtocolError
+
 __all__ = ["DeflateOptions", "PerMessageDeflate", "accept_client", "client_offer",
            "negotiate_server", "NegotiationError"]
 
@@ -78,8 +80,6 @@ class PerMessageDeflate:
     def decompress(self, data: bytes, final: bool, room: Optional[int]) -> bytes:
         """One frame's payload decompressed; ``room`` bounds the output so that a small
         frame cannot inflate into a huge message (a deflate bomb)."""
-        from .protocol import CLOSE_TOO_BIG, ProtocolError
-
         if final:
             data += _TAIL
         decompressor = self._decompressor

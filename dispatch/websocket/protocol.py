@@ -17,8 +17,20 @@ import os
 import struct
 from typing import Any, Optional, Union
 
-from geventwebsocket.exceptions import ProtocolError as _GeventWebSocketProtocolError
-
+from .closing import (
+    CLOSE_ABNORMAL,
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_INVALID_DATA,
+    CLOSE_NO_STATUS,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_PROTOCOL_ERROR,
+    CLOSE_TOO_BIG,
+    CLOSE_UNSUPPORTED,
+    ProtocolError,
+    valid_close_code,
+)
 from .deflate import PerMessageDeflate
 
 __all__ = [
@@ -32,34 +44,6 @@ OP_CONTINUATION, OP_TEXT, OP_BINARY = 0x0, 0x1, 0x2
 OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 _DATA_OPCODES = (OP_TEXT, OP_BINARY)
 _CONTROL_OPCODES = (OP_CLOSE, OP_PING, OP_PONG)
-
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_UNSUPPORTED = 1003
-CLOSE_NO_STATUS = 1005  # never sent: "the close frame had no status"
-CLOSE_ABNORMAL = 1006  # never sent: "the connection dropped without a close frame"
-CLOSE_INVALID_DATA = 1007
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
-CLOSE_INTERNAL_ERROR = 1011
-
-# Codes a peer may send (RFC 6455 7.4, and the IANA registry's 1012-1014).
-_SENDABLE = frozenset((1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014))
-
-
-def valid_close_code(code: int) -> bool:
-    return code in _SENDABLE or 3000 <= code <= 4999
-
-
-class ProtocolError(_GeventWebSocketProtocolError):
-    """The peer broke the protocol; the connection closes with ``code``."""
-
-    def __init__(self, reason: str, code: int = CLOSE_PROTOCOL_ERROR) -> None:
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-
 
 # For payloads under 126 bytes: 1 + 2**32 + 2**64 + ... (one term per 4-byte word), which
 # multiplied by the key repeats it, and the mask of the payload's n bytes.
