@@ -288,6 +288,12 @@ class HTTPConnection(SocketIO):
             code = int(response.status[:3]) if response.status else None
             server.access_log(environ, code, length, time.monotonic() - started)
         if self.upgraded:
+            # The connection lives on as a WebSocket or a stream, for hours maybe: what
+            # served its last request goes now (the 101's headers, the head's timer).
+            response.headers = []
+            if self._timer is not None:
+                self._timer.close()
+                self._timer = None
             return False
         if not response.keep_alive:
             if not message.complete or message.error is not None:

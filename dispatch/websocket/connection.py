@@ -21,8 +21,8 @@ import gevent
 from gevent.event import AsyncResult, Event
 from gevent.exceptions import ConcurrentObjectUseError
 from gevent.lock import Semaphore
-from gevent.socket import socket as _GeventSocket
 
+from ..engine.sockets import os_socket, os_socket_of, wait_readable
 from .protocol import (
     CLOSE_ABNORMAL,
     CLOSE_GOING_AWAY,
@@ -180,7 +180,7 @@ class WebSocketConnection:
         # when that cannot block, and waited on through gevent otherwise: no failed
         # recv() and no exception before each wait, no Python wrapper per call.  TLS
         # sockets (and anything else) go through their own methods.
-        self._raw = sock._sock if type(sock) is _GeventSocket else None
+        self._raw = os_socket(sock)
         self._leftover = bool(getattr(stream, "_leftover", b""))
         self._drained = False  # the last read emptied the socket: wait before the next
         self._send_timeout = options.send_timeout
@@ -360,12 +360,12 @@ class WebSocketConnection:
         if self._drained:
             # The last read took all there was and we answered: the peer's next frame
             # is a round trip away, so wait for it rather than fail a recv() first.
-            sock._wait(sock._read_event)
+            wait_readable(sock)
         while True:
             try:
                 data = raw.recv(size)
             except BlockingIOError:
-                sock._wait(sock._read_event)
+                wait_readable(sock)
                 continue
             self._drained = len(data) < size
             return data
@@ -604,7 +604,7 @@ class WebSocketConnection:
             # Shut down the OS socket itself (not gevent's wrapper, which would throw
             # "cancel_wait" errors into the greenlets blocked on it): a blocked sender
             # or reader wakes up with an ordinary error or end of stream.
-            getattr(sock, "_sock", sock).shutdown(socket.SHUT_RDWR)
+            os_socket_of(sock).shutdown(socket.SHUT_RDWR)
         except (OSError, AttributeError):
             pass
         turn = self._read_turn
