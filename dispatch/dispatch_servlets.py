@@ -46,12 +46,9 @@ from .filesystem_map import (
 from .responders import servlet_error_responder, servlet_loading_responder
 
 __all__ = ["make", "make_cached_url_to_servlet", "make_servlet_url_to_path", "Servlet",
-           "ServletNotFound", "interface_version"]
+           "ServletNotFound"]
 
 log = logging.getLogger("dispatch")
-
-#: Racket's dispatcher ``interface-version``.
-interface_version = "v1"
 
 Responder = Callable[[str, BaseException], Any]
 
