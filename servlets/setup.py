@@ -13,8 +13,9 @@ A servlet module, as Racket's servlet files::
         ...
 
 * ``"v1"`` (the default without ``manager``): a stateful servlet whose continuations
-  live ``timeout`` seconds (``make_timeout_manager``; by default
-  ``timeouts_default_servlet``, 30, as Racket's).
+  live ``timeout`` seconds (``make_timeout_manager``).  Racket requires ``timeout`` of
+  a v1 servlet; here it defaults to ``timeouts_default_servlet`` (30 seconds), the
+  default Racket gives its older, v0 servlets.
 * ``"v2"`` (the default with ``manager``): a stateful servlet with the module's
   ``manager``.
 * ``"stateless"``: ``start`` answers each request alone, without continuations
@@ -34,6 +35,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tokenize
 from typing import Any, Callable
 
 from dispatch.dispatch_servlets import Servlet
@@ -73,7 +75,7 @@ def defines_start(source: str, filename: str = "<servlet>") -> bool:
 
 
 def _load_module(path: str) -> Any:
-    with open(path, encoding="utf-8") as f:
+    with tokenize.open(path) as f:  # the encoding Python would read it with
         source = f.read()
     if not defines_start(source, path):
         raise ServletLoadError(f"{path} defines no start (a servlet module defines "

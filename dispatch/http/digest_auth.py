@@ -210,7 +210,8 @@ def make_check_digest_credentials(
     Not in Racket: credentials of another ``algorithm`` than this check's, or of a
     ``qop`` other than ``auth``, are wrong; with ``private_key``, so is a nonce not made
     by :func:`make_digest_auth_header` with that key, or made more than
-    ``nonce_lifetime`` seconds ago."""
+    ``nonce_lifetime`` seconds ago.  The nonce count is not tracked: a credential
+    replayed within the nonce's lifetime checks as good (serve over TLS)."""
     who = "make_check_digest_credentials"
     if not callable(lookup_ha1):
         raise TypeError(f"{who}: lookup_ha1 must be a procedure (username, realm) -> HA1, "

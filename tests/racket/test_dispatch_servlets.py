@@ -202,6 +202,17 @@ def test_a_file_without_start_is_not_run(served, root, caplog):
                for r in caplog.records)
 
 
+def test_source_is_read_as_python_reads_it(served, root):
+    (root / "latin.py").write_bytes(
+        b"# -*- coding: latin-1 -*-\nfrom servlets import response_xexpr\n"
+        b"def start(r): return response_xexpr(('p', 'caf\xe9'))\n")
+    (root / "syntax.py").write_text("def start(r):\nopen('x', 'w')\n")
+    _, dispatcher = directory_dispatcher(root)
+    base = served(dispatcher)
+    assert call(base, "/latin.py") == "<p>caf\u00e9</p>"
+    assert requests.get(base + "/syntax.py", timeout=5).status_code == 500
+
+
 def test_defines_start():
     assert defines_start("def start(req): pass")
     assert defines_start("from app import handler as start")
