@@ -256,8 +256,9 @@ def literal_blocks(app, what, name, obj, options, lines: list[str]) -> None:
     """In the docstrings, an indented block after a prose paragraph is code, as in
     ``pydoc`` and the README (``dispatch.broadcast``'s example): mark it ``::`` instead
     of letting docutils read it as a quotation (an error under ``-W`` when it nests)."""
-    if what in ("data", "attribute") and lines and type(obj).__doc__ \
-            and inspect.cleandoc(type(obj).__doc__) == "\n".join(lines).strip():
+    type_doc = type(obj).__doc__  # not always a str: a NamedTuple field's type has a slot
+    if what in ("data", "attribute") and lines and isinstance(type_doc, str) \
+            and inspect.cleandoc(type_doc) == "\n".join(lines).strip():
         lines.clear()  # a constant without a #: comment: not dict's or str's docstring
         return
 

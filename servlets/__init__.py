@@ -86,6 +86,37 @@ from .web import (
     with_errors_to_browser,
 )
 
+# isort: split
+# Racket's request-structs header struct, response-structs accessors and digest-auth.
+from dispatch.http.bindings import (
+    binding_file_port_in,
+    is_binding_file_port,
+    make_binding_file_port,
+    request_bindings_raw_promise,
+)
+from dispatch.http.digest_auth import (
+    make_check_digest_credentials,
+    make_digest_auth_header,
+    password_to_digest_ha1,
+    request_to_digest_credentials,
+)
+from dispatch.http.request import (
+    Header,
+    header_field,
+    header_value,
+    headers_assq,
+    headers_assq_star,
+    is_header,
+    make_header,
+)
+from dispatch.http.response import (
+    response_code,
+    response_headers,
+    response_message,
+    response_mime,
+    response_seconds,
+)
+
 _LAZY = {"serve_servlet", "serve_servlet_dispatcher", "mount"}
 
 
@@ -121,4 +152,13 @@ __all__ = [
     "make_threshold_lru_manager", "make_timeout_manager", "redirect_get",
     "redirect_get_forget", "send_back", "send_finish", "send_forward", "send_suspend",
     "send_suspend_dispatch", "with_errors_to_browser",
+]
+__all__ += [
+    # request-structs, response-structs, digest-auth
+    "Header", "binding_file_port_in", "header_field", "header_value", "headers_assq",
+    "headers_assq_star", "is_binding_file_port", "is_header", "make_binding_file_port",
+    "make_header", "request_bindings_raw_promise", "response_code", "response_headers",
+    "response_message", "response_mime", "response_seconds",
+    "make_check_digest_credentials", "make_digest_auth_header", "password_to_digest_ha1",
+    "request_to_digest_credentials",
 ]

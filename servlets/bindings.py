@@ -8,18 +8,24 @@ from dispatch.http.bindings import (
     BindingError,
     BindingFile,
     BindingForm,
+    binding_file_port_in,
     bindings_assq,
     bindings_assq_all,
     exists_binding,
     extract_binding_single,
     extract_bindings,
+    is_binding_file_port,
+    make_binding_file_port,
     request_bindings,
     request_bindings_raw,
+    request_bindings_raw_promise,
     request_headers,
 )
 
 __all__ = [
     "Binding", "BindingError", "BindingFile", "BindingForm", "bindings_assq",
     "bindings_assq_all", "exists_binding", "extract_binding_single", "extract_bindings",
-    "request_bindings", "request_bindings_raw", "request_headers"
+    "request_bindings", "request_bindings_raw", "request_headers",
+    "request_bindings_raw_promise", "is_binding_file_port", "binding_file_port_in",
+    "make_binding_file_port",
 ]

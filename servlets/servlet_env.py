@@ -30,19 +30,22 @@ from typing import Any, Callable, Iterable, Optional, Union
 import gevent
 import gevent.event
 
+import dispatch.dispatch_servlets as dispatch_servlets
 import dispatch.files as files
 import dispatch.filter as filter_  # Racket: (prefix-in filter: ...)
 import dispatch.lift as lift
 import dispatch.logresp as logresp
+import dispatch.responders as responders
 import dispatch.sequencer as sequencer
 from dispatch.core import Dispatcher, DispatcherNotApplicable, next_dispatcher
 from dispatch.filesystem_map import make_url_to_path
-from dispatch.http.response import TEXT_HTML_MIME_TYPE, response_full, response_xexpr
+from dispatch.http.response import response_xexpr
 from dispatch.safety_limits import SafetyLimits, make_safety_limits
 from dispatch.server import read_line, serve, wait_then_stop
 
 from . import stateful
 from .servlet import dispatch_servlet
+from .setup import make_default_path_to_servlet
 
 __all__ = ["mount", "serve_servlet", "serve_servlet_dispatcher"]
 
@@ -95,16 +98,12 @@ def _files_dispatcher(entry: FilesPath) -> Dispatcher:
 
 
 def _file_not_found_responder(server_root_path: Optional[PathLike]) -> Callable:
-    page = None
     if server_root_path is not None:
         candidate = os.path.join(server_root_path, "conf", "not-found.html")
-        if os.path.isfile(candidate):
-            with open(candidate, "rb") as f:
-                page = f.read()
+        if os.path.isfile(candidate):  # Racket's default
+            return responders.gen_file_not_found_responder(candidate)
 
     def not_found(request):
-        if page is not None:
-            return response_full(404, "Not Found", None, TEXT_HTML_MIME_TYPE, [], [page])
         return response_xexpr(_NOT_FOUND_PAGE, code=404)
 
     return not_found
@@ -148,9 +147,13 @@ def serve_servlet_dispatcher(
         file_not_found_responder: Optional[Callable] = None,
         servlet_responder: Optional[Callable] = None,
         log_file: Any = None, log_format: Any = "apache-default",
-        quit_event: Optional[gevent.event.Event] = None) -> Dispatcher:
+        quit_event: Optional[gevent.event.Event] = None,
+        servlets_root: Optional[PathLike] = None,
+        servlet_loading_responder: Optional[Callable] = None) -> Dispatcher:
     """The dispatcher :func:`serve_servlet` serves (same keywords); ``quit_event``, when
     given, is set by a request for ``/quit``."""
+    if servlet_responder is None:
+        servlet_responder = responders.servlet_error_responder  # Racket's default
     if servlet_regexp is None:
         servlet_regexp = "^" + re.escape(servlet_path) + "$"
     if stateless:
@@ -163,6 +166,14 @@ def serve_servlet_dispatcher(
     if quit_event is not None:
         chain.append(_quit_server(quit_event))
     chain.append(filter_.make(servlet_regexp, servlet))
+    if servlets_root is not None:  # Racket's servlets:make over servlets-root
+        _, url_to_servlet = dispatch_servlets.make_cached_url_to_servlet(
+            dispatch_servlets.make_servlet_url_to_path(servlets_root),
+            make_default_path_to_servlet())
+        chain.append(dispatch_servlets.make(
+            url_to_servlet, responders_servlet=servlet_responder,
+            responders_servlet_loading=(servlet_loading_responder
+                                        or responders.servlet_loading_responder)))
     htdocs = os.path.join(server_root_path, "htdocs") if server_root_path is not None else None
     if extra_files_paths is None:
         extra_files_paths = [htdocs] if htdocs and os.path.isdir(htdocs) else []
@@ -199,6 +210,7 @@ def serve_servlet(
         servlet_current_directory: Optional[PathLike] = None,
         file_not_found_responder: Optional[Callable] = None,
         servlet_responder: Optional[Callable] = None,
+        servlet_loading_responder: Optional[Callable] = None,
         ssl: bool = False, ssl_cert: Optional[PathLike] = None,
         ssl_key: Optional[PathLike] = None,
         log_file: Any = None, log_format: Any = "apache-default",
@@ -223,12 +235,17 @@ def serve_servlet(
       entry ``("/static", "assets")`` serves ``assets/`` under ``/static/``.  Then
       ``server_root_path``'s ``htdocs`` (and its ``conf/not-found.html`` for 404s);
       ``file_not_found_responder(request)`` answers what nothing else did.
-    * ``servlets_root`` and ``servlet_current_directory``: the process changes into
-      ``servlet_current_directory`` (by default ``servlets_root``) when either is
-      given.  Servlet files under ``servlets_root`` are not loaded (Racket loads
-      ``.rkt`` servlets from there; Python programs import theirs).
+    * ``servlets_root``: a directory of servlet modules, each served at its URL path
+      (``/add.py`` runs ``add.py``'s ``start``; see :mod:`dispatch.dispatch_servlets`:
+      only ``.py`` files defining ``start``, nothing hidden or private).  Racket loads
+      the ``.rkt`` files of ``server_root_path``'s ``htdocs`` by default; here no file
+      runs unless ``servlets_root`` is given.  ``servlet_loading_responder(url,
+      exception)`` answers one that fails to load.
+    * ``servlet_current_directory``: the process changes into it (by default
+      ``servlets_root``) when either is given.
     * ``servlet_responder(url, exception)``: the response for a servlet's exception
-      (by default: a plain 500, logged).
+      (by default ``dispatch.responders.servlet_error_responder``: a 500 page without
+      the exception, which is logged).
     * ``ssl``: serve https with ``ssl_cert`` and ``ssl_key`` (by default
       ``server-cert.pem`` and ``private-key.pem`` in ``server_root_path``).
     * ``log_file`` (a path or a stream) and ``log_format`` (``"apache-default"``,
@@ -262,7 +279,8 @@ def serve_servlet(
         extra_files_paths=extra_files_paths,
         file_not_found_responder=file_not_found_responder,
         servlet_responder=servlet_responder, log_file=log_file, log_format=log_format,
-        quit_event=done if quit else None)
+        quit_event=done if quit else None, servlets_root=servlets_root,
+        servlet_loading_responder=servlet_loading_responder)
     try:
         stop = serve(dispatcher, port=port, listen_ip=listen_ip,
                      safety_limits=safety_limits, **server_options)

@@ -14,7 +14,7 @@ A binding that is missing, or repeated where one is expected, raises
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Union
+from typing import IO, Any, Callable, Iterable, Optional, Union
 
 from werkzeug.exceptions import BadRequest
 
@@ -22,6 +22,8 @@ __all__ = [
     "Binding", "BindingError", "BindingFile", "BindingForm", "bindings_assq",
     "bindings_assq_all", "exists_binding", "extract_binding_single", "extract_bindings",
     "request_bindings", "request_bindings_raw", "request_headers",
+    "request_bindings_raw_promise", "is_binding_file_port", "binding_file_port_in",
+    "make_binding_file_port",
 ]
 
 
@@ -60,7 +62,12 @@ class BindingForm(Binding):
 class BindingFile(Binding):
     """An uploaded file.  Racket: ``binding:file``: ``filename``, ``headers`` (a list
     of ``(name, value)``) and ``content`` (the bytes, read once, on first use);
-    ``stream`` reads it piecewise instead."""
+    ``stream`` reads it piecewise instead.
+
+    A request's file bindings hold a stream (Racket's ``binding:file/port``, see
+    :func:`is_binding_file_port`): the first read of ``content`` reads what is left of
+    it, keeps it and closes the stream; bytes read from the stream before are not in
+    ``content``, and a stream closed before makes ``content`` raise (as Racket's)."""
 
     __slots__ = ("filename", "headers", "stream", "_content")
     _content: Optional[bytes]
@@ -77,7 +84,9 @@ class BindingFile(Binding):
     @property
     def content(self) -> bytes:
         if self._content is None:
-            self._content = self.stream.read()  # type: ignore[union-attr]  # set when no content
+            stream = self.stream
+            self._content = stream.read()  # type: ignore[union-attr]  # set when no content
+            stream.close()  # type: ignore[union-attr]
         return self._content
 
     def __repr__(self) -> str:
@@ -100,6 +109,42 @@ def request_bindings_raw(req) -> list:
                      for k, f in req.files.items(multi=True))
     req._gevent_dispatch_bindings = binds
     return list(binds)
+
+
+def request_bindings_raw_promise(req) -> Callable[[], list]:
+    """A procedure that returns ``request_bindings_raw(req)``: the bindings are read
+    (the body parsed) when it is first called, not before.  Racket:
+    ``request-bindings/raw-promise`` (a promise; here ``force`` is a call)."""
+    if not hasattr(req, "environ"):
+        raise TypeError(f"request_bindings_raw_promise: expected a request, given {req!r}")
+    return lambda: request_bindings_raw(req)
+
+
+def is_binding_file_port(v: object) -> bool:
+    """Whether ``v`` is a file binding whose content comes from a stream (every file
+    binding of a request), not from bytes given to :class:`BindingFile`.  Racket:
+    ``binding:file/port?``."""
+    return isinstance(v, BindingFile) and v.stream is not None
+
+
+def binding_file_port_in(b: BindingFile) -> IO[bytes]:
+    """The stream of a file binding that has one (:func:`is_binding_file_port`), to
+    read the upload piecewise rather than as one ``bytes``.  Racket:
+    ``binding:file/port-in``."""
+    if not is_binding_file_port(b):
+        raise TypeError(f"binding_file_port_in: expected a file binding with a stream "
+                        f"(binding:file/port), given {b!r}")
+    return b.stream  # type: ignore[return-value]  # checked above
+
+
+def make_binding_file_port(id: str, filename: str, headers: list,  # noqa: A002
+                           content_in: IO[bytes]) -> BindingFile:
+    """A file binding reading its content from the binary stream ``content_in``.
+    Racket: ``make-binding:file/port``."""
+    if not callable(getattr(content_in, "read", None)):
+        raise TypeError(f"make_binding_file_port: content_in must be a binary stream, "
+                        f"given {content_in!r}")
+    return BindingFile(id, filename, headers, content_in)
 
 
 def request_bindings(req) -> list:

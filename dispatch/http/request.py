@@ -17,6 +17,11 @@ Racket                         Python
 ``request-host-port``          ``request.host_port``
 =============================  ==========================
 
+Racket's ``header`` struct is :class:`Header` (``make_header``, ``header_field``,
+``header_value``, ``is_header``), a ``(field, value)`` pair that every response
+constructor takes among its headers; ``headers_assq`` and ``headers_assq_star`` find one
+in a list of headers (``request.headers`` too).
+
 As Racket's, ``request.path`` keeps the path as sent (``//foo/bar`` stays
 ``//foo/bar``), a query key without ``=`` (``?a&b=1``) is not a binding, and
 ``multipart/form-data`` bodies are bounded by the server's form-data safety limits
@@ -25,7 +30,7 @@ As Racket's, ``request.path`` keeps the path as sent (``//foo/bar`` stays
 from __future__ import annotations
 
 import tempfile
-from typing import IO, TYPE_CHECKING, Any, Optional
+from typing import IO, TYPE_CHECKING, Any, Iterable, NamedTuple, Optional, Union
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import EnvironHeaders, FileStorage, MultiDict
@@ -47,7 +52,8 @@ from ..handle import HANDLER_KEY, MAX_BODY_KEY, SAFETY_LIMITS_KEY
 if TYPE_CHECKING:
     from ..safety_limits import SafetyLimits
 
-__all__ = ["Request", "MAX_BODY", "SAFETY_LIMITS_KEY"]
+__all__ = ["Request", "MAX_BODY", "SAFETY_LIMITS_KEY", "Header", "make_header",
+           "header_field", "header_value", "is_header", "headers_assq", "headers_assq_star"]
 
 #: Racket's ``make-safety-limits`` default for bodies read whole: 1 MiB.
 MAX_BODY = 1024 * 1024
@@ -319,3 +325,95 @@ class Request(_WerkzeugRequest):
         return int(self.environ.get("SERVER_PORT") or 0)
 
 
+
+
+# --- the header struct (Racket's ``header`` of web-server/http/request-structs) -------------
+
+class Header(NamedTuple):
+    """A header: ``field`` and ``value``, as ``str`` (bytes given are read as Latin-1,
+    so they go on the wire unchanged, as the response constructors send them).
+    Racket: ``header`` (whose fields are bytes).  A 2-tuple, so a response constructor
+    takes it among its ``headers``."""
+
+    field: str
+    value: str
+
+
+def _header_text(value: Union[str, bytes], who: str, what: str) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        text = bytes(value).decode("latin-1")
+    elif isinstance(value, str):
+        text = value
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"{who}: {what} {value!r} has characters a header cannot "
+                             f"carry; pass bytes (UTF-8 encoded) instead") from None
+    else:
+        raise TypeError(f"{who}: {what} must be str or bytes, given "
+                        f"{type(value).__name__} {value!r}")
+    return text
+
+
+def make_header(field: Union[str, bytes], value: Union[str, bytes]) -> Header:
+    """The header ``field: value``.  Racket: ``make-header`` (``header``).  As Racket's,
+    any text is kept (a request's header as read); a response constructor refuses
+    the header if it cannot be sent (CR, LF, NUL, a field that is not a token)."""
+    return Header(_header_text(field, "make_header", "field"),
+                  _header_text(value, "make_header", "value"))
+
+
+def header_field(h: Header) -> str:
+    """Racket: ``header-field``."""
+    if not isinstance(h, Header):
+        raise TypeError(f"header_field: expected a Header, given {h!r}")
+    return h.field
+
+
+def header_value(h: Header) -> str:
+    """Racket: ``header-value``."""
+    if not isinstance(h, Header):
+        raise TypeError(f"header_value: expected a Header, given {h!r}")
+    return h.value
+
+
+def is_header(v: object) -> bool:
+    """Whether ``v`` is a :class:`Header`.  Racket: ``header?``."""
+    return isinstance(v, Header)
+
+
+def _as_header(item: Any, who: str) -> Header:
+    if isinstance(item, Header):
+        return item
+    if isinstance(item, tuple) and len(item) == 2:
+        return Header(_header_text(item[0], who, "header field"),
+                      _header_text(item[1], who, "header value"))
+    raise TypeError(f"{who}: heads must hold headers ((field, value) pairs), given {item!r}")
+
+
+def _headers_assq(who: str, field: Union[str, bytes], heads: Iterable,
+                  fold: bool) -> Optional[Header]:
+    wanted = _header_text(field, who, "field")
+    if fold:
+        wanted = wanted.lower()
+    if isinstance(heads, (str, bytes)) or not hasattr(heads, "__iter__"):
+        raise TypeError(f"{who}: heads must be a list of headers, given {heads!r}")
+    # werkzeug's Headers iterate as (name, value) pairs, as a list of Header does
+    for item in heads:
+        h = _as_header(item, who)
+        if (h.field.lower() if fold else h.field) == wanted:
+            return h
+    return None
+
+
+def headers_assq(field: Union[str, bytes], heads: Iterable) -> Optional[Header]:
+    """The first header of ``heads`` whose field is ``field`` (case-sensitively), or
+    ``None``.  Racket: ``headers-assq``.  ``heads`` is a list of :class:`Header` or of
+    ``(name, value)`` pairs, or ``request.headers``."""
+    return _headers_assq("headers_assq", field, heads, False)
+
+
+def headers_assq_star(field: Union[str, bytes], heads: Iterable) -> Optional[Header]:
+    """As :func:`headers_assq`, but fields compare case-insensitively: what a server
+    wants, since clients send any case.  Racket: ``headers-assq*``."""
+    return _headers_assq("headers_assq_star", field, heads, True)

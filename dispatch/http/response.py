@@ -11,6 +11,11 @@ as a 500 once the response is served: ``code`` is an int from 100 to 599; ``mess
 ``mime_type``, header names and values are ``str`` or ``bytes`` (Racket takes bytes:
 ``b"text/plain"`` is sent as ``text/plain``, bytes going on the wire as they are) without
 CR, LF or NUL; header names are HTTP tokens.
+
+Racket's ``response`` struct accessors read any response back: :func:`response_code`,
+:func:`response_message`, :func:`response_seconds`, :func:`response_mime`,
+:func:`response_headers`, and :attr:`Response.output` for ``response-output`` (the
+Python spelling ``response_output`` is ``response/output``'s, the constructor).
 """
 from __future__ import annotations
 
@@ -23,19 +28,21 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from werkzeug.datastructures import Headers as _Headers
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES, http_date
+from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_date
 from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from ..http11.reasons import status_line
 from .cookies import Cookie, cookie_to_header
+from .request import Header
 from .xexpr import Xexpr, xexpr_to_string
 
 __all__ = [
     "Response", "response_full", "response_output", "response_xexpr", "response_jsexpr",
     "response_empty", "redirect_to", "redirection_status", "permanently", "temporarily",
     "temporarily_same_method", "see_other", "TEXT_HTML_MIME_TYPE",
-    "APPLICATION_JSON_MIME_TYPE", "exception_response",
+    "APPLICATION_JSON_MIME_TYPE", "exception_response", "response_code", "response_message",
+    "response_seconds", "response_mime", "response_headers",
 ]
 
 TEXT_HTML_MIME_TYPE = "text/html; charset=utf-8"
@@ -76,6 +83,34 @@ class Response(_WerkzeugResponse):
             start_response(self._status, self.headers._list + framed[2])
             return [] if environ["REQUEST_METHOD"] == "HEAD" else framed[0]
         return super().__call__(environ, start_response)
+
+    # Racket's struct fields, read from what the response holds (nothing is stored twice).
+    @property
+    def code(self) -> int:
+        """Racket: ``response-code``."""
+        return self.status_code
+
+    @property
+    def message(self) -> str:
+        """Racket: ``response-message``."""
+        return response_message(self)
+
+    @property
+    def seconds(self) -> Optional[int]:
+        """Racket: ``response-seconds``."""
+        return response_seconds(self)
+
+    @property
+    def mime(self) -> Optional[str]:
+        """Racket: ``response-mime``."""
+        return response_mime(self)
+
+    @property
+    def output(self) -> Callable[[Any], None]:
+        """Racket: ``response-output``: a procedure writing the body to a binary stream
+        (``resp.output(out)``).  A body that is an iterator is used up by it, as by
+        serving the response."""
+        return _output_of(self)
 
 
 # --- argument checks: each names the constructor and the argument at fault -------------
@@ -458,3 +493,55 @@ def exception_response(exc: HTTPException, environ: Optional[dict] = None) -> _W
     if exc.code is not None:
         response.status = status_line(exc.code)
     return response
+
+
+# --- Racket's response struct accessors ------------------------------------------------
+
+def _check(r: Any, who: str) -> _WerkzeugResponse:
+    if not isinstance(r, _WerkzeugResponse):
+        raise TypeError(f"{who}: expected a response, given {type(r).__name__} {r!r}")
+    return r
+
+
+def response_code(r: _WerkzeugResponse) -> int:
+    """The status code.  Racket: ``response-code``."""
+    return _check(r, "response_code").status_code
+
+
+def response_message(r: _WerkzeugResponse) -> str:
+    """The reason phrase (``"OK"``, or the ``message`` given to the constructor).
+    Racket: ``response-message``."""
+    return _check(r, "response_message").status.partition(" ")[2]
+
+
+def response_seconds(r: _WerkzeugResponse) -> Optional[int]:
+    """The POSIX time of ``Last-Modified`` (what ``seconds`` became), or ``None`` when
+    there is none.  Racket: ``response-seconds``."""
+    value = _check(r, "response_seconds").headers.get("Last-Modified")
+    when = parse_date(value) if value else None
+    return None if when is None else int(when.timestamp())
+
+
+def response_mime(r: _WerkzeugResponse) -> Optional[str]:
+    """The ``Content-Type`` (what ``mime_type`` became), or ``None``.  Racket:
+    ``response-mime``."""
+    return _check(r, "response_mime").headers.get("Content-Type")
+
+
+def response_headers(r: _WerkzeugResponse) -> list:
+    """The headers as a list of :class:`~dispatch.http.request.Header`, in order.
+    Racket: ``response-headers``; Racket keeps ``mime`` and ``seconds`` apart, here
+    ``Content-Type`` and ``Last-Modified`` are among the headers, where they are sent."""
+    return [Header(name, value) for name, value in _check(r, "response_headers").headers.items()]
+
+
+def _output_of(r: _WerkzeugResponse) -> Callable[[Any], None]:
+    writer = getattr(r, "writer", None)
+    if isinstance(r, OutputResponse) and writer is not None:
+        return lambda out: writer(_WriterOutput(out.write))
+
+    def output(out) -> None:
+        for chunk in r.iter_encoded():
+            out.write(chunk)
+
+    return output
