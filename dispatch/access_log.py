@@ -11,19 +11,22 @@ logging goes, and it is opt-in: nothing is logged unless a wrapper (or the serve
 
     127.0.0.1 - - [25/Nov/2026:16:05:02 +0000] "GET /p?x=1 HTTP/1.1" 200 512 "-" "curl/8" 0.000412
 
-Each record also carries the fields as attributes (``remote_addr``, ``request_line``,
-``status``, ``response_length``, ``duration``, ``referer``, ``user_agent``) for
-structured formatters.
+The line is built by the same Apache formatter as the ``combined`` format of
+:mod:`dispatch.log`, with its escaping: quotes and backslashes escaped, and control and
+non-ASCII bytes written as ``\\n``, ``\\t``... or ``\\xhh``, as Apache does, so that no
+client can forge a line or a field.  Each record also carries the fields, unescaped, as
+attributes (``remote_addr``, ``request_line``, ``status``, ``response_length``,
+``duration``, ``referer``, ``user_agent``) for structured formatters.
 """
 from __future__ import annotations
 
 import logging
 import time
 from typing import Callable, Iterable, Iterator, Optional
-from urllib.parse import quote
 
 from werkzeug.exceptions import HTTPException
 
+from ._logformat import combined_line, request_line
 from .connection import WSGIApp
 from .core import Dispatcher, DispatcherNotApplicable
 
@@ -31,56 +34,17 @@ __all__ = ["format_access", "log_access", "logger", "make", "wrap_wsgi"]
 
 logger = logging.getLogger("dispatch.access")
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _escape(value: str) -> str:
-    """Apache's escaping of logged request fields: quotes, backslashes and control
-    characters become escapes, so no client can forge a line or a field."""
-    out = []
-    for char in value:
-        if char == '"' or char == "\\":
-            out.append("\\" + char)
-        elif char < " " or char == "\x7f":
-            out.append(f"\\x{ord(char):02x}")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def _clf_time(now: float) -> str:
-    local = time.localtime(now)
-    offset = local.tm_gmtoff // 60
-    sign = "+" if offset >= 0 else "-"
-    return (f"{local.tm_mday:02d}/{_MONTHS[local.tm_mon - 1]}/{local.tm_year}:"
-            f"{local.tm_hour:02d}:{local.tm_min:02d}:{local.tm_sec:02d} "
-            f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}")
-
-
-def _request_line(environ: dict) -> str:
-    # WSGI decodes the path as latin-1: back to the bytes, then percent-encoded.
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    target = quote(path.encode("latin-1", "replace"), safe="/;:@&=+$,!~*'()%")
-    query = environ.get("QUERY_STRING")
-    if query:
-        target += "?" + query
-    return (f"{environ.get('REQUEST_METHOD', '-')} {target} "
-            f"{environ.get('SERVER_PROTOCOL', '-')}")
-
 
 def format_access(environ: dict, status_code: Optional[int],
                   response_length: Optional[int], duration: float,
                   now: Optional[float] = None) -> str:
-    """The combined-format line (without a newline) for one request."""
-    def field(name: str) -> str:
-        return _escape(environ.get(name) or "-")
-
-    return (f"{environ.get('REMOTE_ADDR') or '-'} - {field('REMOTE_USER')} "
-            f"[{_clf_time(time.time() if now is None else now)}] "
-            f"\"{_escape(_request_line(environ))}\" "
-            f"{status_code if status_code is not None else '-'} "
-            f"{response_length if response_length is not None else '-'} "
-            f"\"{field('HTTP_REFERER')}\" \"{field('HTTP_USER_AGENT')}\" {duration:.6f}")
+    """The combined-format line (without a newline) for one request: the line of
+    Racket's ``combined`` format (:mod:`dispatch.log`) with the ``REMOTE_USER``, the
+    body length and ``"-"`` for an absent header, as Apache writes them, then the
+    duration in seconds."""
+    line = combined_line(environ, status_code, response_length,
+                         environ.get("REMOTE_USER"), now)
+    return f"{line} {duration:.6f}"
 
 
 def log_access(environ: dict, status_code: Optional[int], response_length: Optional[int],
@@ -96,7 +60,7 @@ def log_access(environ: dict, status_code: Optional[int], response_length: Optio
         return
     line = format_access(environ, status_code, response_length, duration)
     logger.info("%s", line, extra={
-        "remote_addr": environ.get("REMOTE_ADDR"), "request_line": _request_line(environ),
+        "remote_addr": environ.get("REMOTE_ADDR"), "request_line": request_line(environ),
         "status": status_code, "response_length": response_length, "duration": duration,
         "referer": environ.get("HTTP_REFERER"), "user_agent": environ.get("HTTP_USER_AGENT")})
 

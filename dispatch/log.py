@@ -5,6 +5,10 @@ lets the next dispatcher answer.  ``format`` is one of Racket's format names,
 ``"parenthesized-default"`` (the default; ``"paren"`` also works), ``"extended"``,
 ``"apache-default"``, ``"combined"``, or a procedure ``(request) -> str``; ``log_path``
 a file path (appended to) or a stream.
+
+The two Apache formats share the access log's formatter (:mod:`dispatch.access_log`):
+unlike Racket's, they escape client-sent text as Apache does (quotes, backslashes,
+control and non-ASCII bytes), so that no request can forge a line or a field.
 """
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
 """dispatch.access_log: combined-format lines on the ``dispatch.access`` logger."""
+import http.client
+import io
 import logging
 import re
 import time
@@ -7,7 +9,8 @@ import gevent
 import requests
 from werkzeug.test import EnvironBuilder
 
-from dispatch import access_log, filter, sequencer
+from dispatch import access_log, filter, log, sequencer
+from dispatch._logformat import clf_date, escape, request_line, request_target
 from dispatch.access_log import format_access, log_access
 from dispatch.testing import Client
 from dispatch.websocket import (
@@ -23,6 +26,10 @@ COMBINED = re.compile(
     r'^(?P<host>\S+) - (?P<user>\S+) \[(?P<time>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
     r'"(?P<line>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<length>\d+|-) '
     r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)" (?P<duration>\d+\.\d{6})$')
+# Racket's combined-log-format: no user, no length, no duration.
+RACKET_COMBINED = re.compile(
+    r'^(?P<host>\S+) - - \[[^\]]+\] "(?P<line>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) - '
+    r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"$')
 
 
 def text(body, code=200):
@@ -58,6 +65,7 @@ def test_the_combined_format_with_the_duration():
     environ = environ_for("/a b", query_string="x=1", headers={
         "Referer": "http://ref/", "User-Agent": "tester/1"},
         environ_base={"REMOTE_ADDR": "192.0.2.7", "REMOTE_USER": "ann"})
+    del environ["RAW_URI"], environ["REQUEST_URI"]  # no record: rebuilt from the path
     now = time.mktime((2026, 11, 25, 16, 5, 2, 0, 0, -1))
     line = format_access(environ, 200, 512, 0.25, now=now)
     match = COMBINED.match(line)
@@ -72,17 +80,90 @@ def test_the_combined_format_with_the_duration():
     assert ' - - "-" "-" 0.000000' in unknown and '" - - "' in unknown
 
 
+def test_the_request_target_as_the_server_recorded_it():
+    # The server's record wins over the decoded path: "%2F" stays "%2F", not "/".
+    environ = environ_for("/a/b", query_string="x=1")
+    environ.update(RAW_URI="/a%2Fb?x=1", REQUEST_URI="/a%2Fb?x=1")
+    assert request_target(environ) == "/a%2Fb?x=1"
+    # werkzeug's EnvironBuilder records the path alone: the query is added back.
+    assert request_target(environ_for("/p", query_string="q=2")) == "/p?q=2"
+    # Rebuilt: SCRIPT_NAME first, each byte of the latin-1 WSGI path percent-encoded,
+    # and a "%" that was "%25" on the wire encoded again.
+    rebuilt = {"SCRIPT_NAME": "/app", "PATH_INFO": "/50%/\xe9 x", "QUERY_STRING": ""}
+    assert request_target(rebuilt) == "/app/50%25/%E9%20x"
+    assert request_target({"PATH_INFO": "/\u2713"}) == "/%E2%9C%93"  # not WSGI: UTF-8
+    assert request_line({}) == "- / -"
+
+
+def test_the_date_is_apaches_whatever_the_zone(monkeypatch):
+    def in_zone(tz):
+        monkeypatch.setenv("TZ", tz)
+        time.tzset()
+        return clf_date(1795622702.0)  # 2026-11-25 16:05:02 UTC
+
+    try:
+        assert in_zone("UTC0") == "25/Nov/2026:16:05:02 +0000"
+        assert in_zone("EST5") == "25/Nov/2026:11:05:02 -0500"
+        assert in_zone("IST-5:30") == "25/Nov/2026:21:35:02 +0530"
+        assert in_zone("NST3:30") == "25/Nov/2026:12:35:02 -0330"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def unescape(field: str) -> bytes:
+    """The bytes an Apache-escaped log field stands for."""
+    named = {"b": b"\b", "t": b"\t", "n": b"\n", "v": b"\v", "r": b"\r",
+             '"': b'"', "\\": b"\\"}
+    return re.sub(rb"\\(x[0-9a-f]{2}|[btnvr\"\\])",
+                  lambda m: (bytes([int(m[1][1:], 16)]) if m[1][:1] == b"x"
+                             else named[m[1].decode()]),
+                  field.encode("ascii"))
+
+
+# What a client (or a WSGI server less strict than this one) may put in a request line
+# or a header: each an attempt to end a field or the line early.
+HOSTILE = ['q"uote', 'back\\slash', 'cr\rlf\n127.0.0.1 - - [x] "GET /forged HTTP/1.1" 200 1',
+           "nul\x00bell\x07esc\x1bdel\x7f", "tab\tvt\x0bff\x0c",
+           "nel\x85nbsp\xa0utf8\xc3\xa9", 'end" "-" "forged', "trailing\\"]
+
+
+def test_escaping_round_trips_and_the_line_stays_one_ascii_line():
+    for value in HOSTILE:
+        assert escape(value).isascii() and escape(value).isprintable()
+        assert unescape(escape(value)) == value.encode("latin-1")
+    assert escape("plain /p?q=1 ~") == "plain /p?q=1 ~"  # nothing to escape: the same
+    assert escape("\n\t\x01\x85") == "\\n\\t\\x01\\x85"  # Apache's names, else \xhh
+    assert escape("\u2028\u2713") == "\\xe2\\x80\\xa8\\xe2\\x9c\\x93"  # not WSGI: UTF-8
+
+
 def test_client_values_cannot_forge_lines_or_fields():
     environ = dict(environ_for("/x"), HTTP_USER_AGENT='evil"\n127.0.0.1 - - [x] "GET /')
     line = format_access(environ, 200, 1, 0.0)
     assert "\n" not in line
     assert COMBINED.match(line), line
-    assert '\\"\\x0a127.0.0.1' in line
+    assert '\\"\\n127.0.0.1' in line
+    for value in HOSTILE:
+        environ = dict(environ_for("/x"), RAW_URI="/" + value, REQUEST_METHOD="G" + value,
+                       HTTP_REFERER=value, HTTP_USER_AGENT=value, REMOTE_USER=value)
+        line = format_access(environ, 200, 1, 0.5)
+        assert line.isascii() and len(line.splitlines()) == 1, line
+        match = COMBINED.match(line)
+        assert match, line
+        assert unescape(match["line"]) == f"G{value} /{value} HTTP/1.1".encode("latin-1")
+        assert unescape(match["referer"]) == unescape(match["agent"]) == value.encode("latin-1")
+        assert unescape(match["user"]) == value.encode("latin-1")  # its spaces \x20
+        assert (match["status"], match["length"], match["duration"]) == ("200", "1", "0.500000")
 
 
-def test_off_unless_the_logger_is_enabled(caplog):
+def test_off_unless_the_logger_is_enabled(caplog, monkeypatch):
+    def unused(*args, **kwargs):
+        raise AssertionError("a line formatted for a log that is off")
+
     with caplog.at_level(logging.WARNING, logger="dispatch.access"):
-        log_access(environ_for("/"), 200, 0, 0.0)
+        with monkeypatch.context() as patched:
+            patched.setattr(access_log, "format_access", unused)
+            log_access(environ_for("/"), 200, 0, 0.0)
     assert caplog.records == []
     with caplog.at_level(logging.INFO, logger="dispatch.access"):
         log_access(environ_for("/"), 204, 0, 0.5)
@@ -199,3 +280,32 @@ def test_the_server_logs_each_request_when_asked(served, caplog):
         assert requests.get(base + "/thing?x=1", timeout=5).status_code == 201
     [record] = [r for r in caplog.records if r.name == "dispatch.access"]
     assert '"GET /thing?x=1 HTTP/1.1" 201 4 ' in record.getMessage()
+
+
+def test_a_hostile_request_over_a_socket_is_one_line_in_either_log(served, caplog):
+    # The engine refuses control characters in the request line and header values, but
+    # takes quotes and backslashes in the target, and tabs and obs-text in values.
+    caplog.set_level(logging.INFO, logger="dispatch.access")
+    racket_log = io.StringIO()
+    base = served(sequencer.make(log.make("combined", racket_log), page), access_log=True)
+    target = '/a"b\\c?q="200-"x\\'  # no space or control: a client refuses to send them
+    agent = b'ua\t" "forged" 0.1\xc3\xa9\x85\\'
+    client = http.client.HTTPConnection("127.0.0.1", int(base.rsplit(":", 1)[1]), timeout=5)
+    client.putrequest("GET", target)
+    client.putheader("User-Agent", agent)
+    client.putheader("Referer", b'" "')
+    client.endheaders()
+    reply = client.getresponse()
+    assert reply.status == 200 and reply.read()
+    client.close()
+    (record,) = access_records(caplog, 1)
+    racket_line = racket_log.getvalue()
+    for line, fields in [(record.getMessage(), COMBINED),
+                         (racket_line[:-1], RACKET_COMBINED)]:
+        assert line.isascii() and len(line.splitlines()) == 1, line
+        match = fields.match(line)
+        assert match, line
+        assert unescape(match["line"]) == f"GET {target} HTTP/1.1".encode()
+        assert (unescape(match["agent"]), unescape(match["referer"])) == (agent, b'" "')
+    assert racket_line.endswith("\n") and racket_line.count("\n") == 1
+    assert record.user_agent == agent.decode("latin-1")  # the attribute is the value sent

@@ -14,7 +14,9 @@ import pytest
 import requests
 
 from dispatch import lift, log, sequencer
+from dispatch._logformat import escape
 from dispatch.connection import Connection
+from dispatch.core import DispatcherNotApplicable
 from servlets import response_full
 from servlets.request import Request
 
@@ -101,3 +103,65 @@ def test_log_format_to_format_and_a_procedure(served):
     assert requests.get(base + "/over/a/socket?x=1", timeout=5).status_code == 200
     assert out.getvalue() == "saw /over/a/socket\n"
 
+
+
+# -- log forging: the Apache formats escape as Apache does, not as Racket ------------------
+
+# Each an attempt to end a field or the line early, in the request-target and headers.
+HOSTILE = ['q"uote', "back\\slash", 'cr\rlf\nnada - - [x] "GET /forged HTTP/1.1" - -',
+           "nul\x00bell\x07esc\x1bdel\x7f", "vt\x0bff\x0cfs\x1c", "nel\x85ls\u2028",
+           'end" "forged', "trailing\\"]
+APACHE = {
+    "apache-default": re.compile(r'nada - - \[[^\]]+\] "(?P<line>(?:[^"\\]|\\.)*)" - -\n'),
+    "combined": re.compile(r'nada - - \[[^\]]+\] "(?P<line>(?:[^"\\]|\\.)*)" - - '
+                           r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)"\n'),
+}
+WRITTEN = r'"(?:[^"\\]|\\.)*"'  # a string as Racket's write prints it
+RACKET = {
+    "parenthesized-default": re.compile(
+        rf'\(from "nada" to "localhost" for {WRITTEN} at {WRITTEN}\)\n'),
+    "extended": re.compile(rf'\(\(client-ip "nada"\) \(host-ip "localhost"\) '
+                           rf'\(referer #{WRITTEN}\) \(uri {WRITTEN}\) \(time \d+\)\)\n'),
+}
+
+
+def logged(name, req) -> str:
+    out = io.StringIO()
+    with pytest.raises(DispatcherNotApplicable):  # declined, after writing the line
+        log.make(format=name, log_path=out)(fake_connection(req), req)
+    return out.getvalue()
+
+
+def test_no_request_forges_a_line_or_a_field_in_any_format():
+    for value in HOSTILE:
+        req = fake_request(uri="/" + value, headers=[("Referer", value), ("User-Agent", value)])
+        for name, layout in {**APACHE, **RACKET}.items():
+            line = logged(name, req)
+            # str.splitlines breaks at every line boundary (\v, \f, \x1c, \x85, \u2028...)
+            assert len(line.splitlines()) == 1 and line.endswith("\n"), (name, line)
+            match = layout.fullmatch(line)
+            assert match, (name, line)
+            if name in APACHE:
+                assert line.isascii(), line
+                assert match["line"] == escape(f"GET /{value} HTTP/1.1")
+            if name == "combined":
+                assert match["referer"] == match["agent"] == escape(value)
+
+
+def test_the_apache_formats_escape_control_and_8_bit_bytes_unlike_racket():
+    # A deliberate difference: Racket's apache-default and combined formats write the
+    # request line and the headers with ~a, as they came, so a CR/LF in them starts a
+    # forged line and a quote ends a field early.  Here they are escaped as Apache has
+    # escaped %r, %{Referer}i and %{User-agent}i since 2.0.46: \" \\ \n \r \t, else \xhh.
+    req = fake_request(uri='/x\r\nnada - - [x] "GET /forged HTTP/1.1" - -',
+                       headers=[("User-Agent", "tab\there \xc3\xa9\x85")])
+    assert logged("apache-default", req).endswith(
+        '] "GET /x\\r\\nnada - - [x] \\"GET /forged HTTP/1.1\\" - - HTTP/1.1" - -\n')
+    assert logged("combined", req).endswith(' - "tab\\there \\xc3\\xa9\\x85"\n')
+    # Racket's write already escapes the others' strings; line breaks beyond C0 too.
+    assert 'for "/x\\r\\nnada' in logged("parenthesized-default", req)
+    assert '(uri "\\u2028")' in logged("extended", fake_request(uri="\u2028"))
+    # Another: the protocol is the request's; Racket always writes HTTP/1.1.
+    http10 = fake_request()
+    http10.environ["SERVER_PROTOCOL"] = "HTTP/1.0"
+    assert logged("apache-default", http10).endswith('"GET whatever HTTP/1.0" - -\n')
