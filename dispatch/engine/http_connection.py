@@ -15,6 +15,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import gevent
+import greenlet
 
 from ..handle import HANDLER_KEY, Handle
 from ..http11 import writer
@@ -345,19 +346,24 @@ class HTTPConnection(SocketIO):
         stream = RawStream(self.socket, leftover)
         if run is not None:
             self.detached = True
-            # a raw greenlet: a gevent Greenlet object would cost a kilobyte more a
-            # connection, for features (links, values) nothing uses here
-            self.greenlet = gevent.spawn_raw(self._run_detached, run, stream, data)
+            # A plain greenlet, started by the hub: a gevent Greenlet would cost a
+            # kilobyte more a connection for features (links, values) nothing uses
+            # here, and spawn_raw's tracked greenlet records its spawn tree.
+            hub = gevent.get_hub()
+            self.greenlet = greenlet.greenlet(self._run_detached, hub)
+            # (the head in a list it is taken from: a greenlet's first arguments stay
+            # referenced as long as it runs)
+            hub.loop.run_callback(self.greenlet.switch, run, stream, [data])
         return stream
 
-    def _run_detached(self, run, stream: RawStream, head: bytes) -> None:
+    def _run_detached(self, run, stream: RawStream, box: list) -> None:
         self.in_request = True  # a graceful stop waits for it, as for a request
         try:
             # The answer leaves here, right before ``run`` starts: nothing the client
             # sends after it can be handled before ``run`` has set itself up (joined a
             # broadcast group, say), as when both ran in the request's greenlet.
             try:
-                self.socket.sendall(head)
+                self.socket.sendall(box.pop())
             except GONE:
                 return  # the client left before its answer
             run(stream)

@@ -21,6 +21,7 @@ import gevent
 from gevent.event import AsyncResult, Event
 from gevent.exceptions import ConcurrentObjectUseError
 from gevent.lock import Semaphore
+from werkzeug.datastructures import EnvironHeaders, Headers
 
 from ..engine.sockets import os_socket, os_socket_of, wait_readable
 from .protocol import (
@@ -80,6 +81,18 @@ def is_eof(value) -> bool:
 
 class ConnectionClosed(ConnectionError):
     """Sending on a connection that is closed or was dropped."""
+
+
+class EnvironFields(tuple):
+    """The header fields of a request environ, as ``(key, value)`` pairs
+    (``("HTTP_COOKIE", "a=1")``): see :func:`fields_of`."""
+
+
+def fields_of(environ: dict) -> EnvironFields:
+    """What a WebSocket connection keeps of its handshake's header fields."""
+    return EnvironFields((key, value) for key, value in environ.items()
+                         if key[:5] == "HTTP_" or key == "CONTENT_TYPE"
+                         or key == "CONTENT_LENGTH")
 
 
 @dataclass(frozen=True)
@@ -144,12 +157,20 @@ class WebSocketConnection:
     # Slots: past 30 attributes an instance's dict costs ~1.6 KiB per connection. A
     # ``__dict__`` slot still lets applications attach their own attributes.
     __slots__ = (
-        "stream", "protocol", "subprotocol", "request_line", "headers", "path", "options",
+        "stream", "protocol", "subprotocol", "request_line", "_headers", "path", "options",
         "close_status", "close_reason", "closed", "_close_sent", "_dropped", "_inbox",
         "_reading", "_read_turn", "_want_read", "_released", "_send_lock",
         "_waiting_to_send", "_sock", "_raw", "_leftover", "_drained", "_send_timeout",
         "_fragmenting", "_plain_below", "_last_seen", "_next_ping", "_pong_due",
         "_close_due", "_timer", "__dict__", "__weakref__")
+
+    @property
+    def headers(self):
+        """The handshake request's headers.  Racket: ``ws-conn-headers``."""
+        headers = self._headers
+        if type(headers) is EnvironFields:
+            headers = self._headers = Headers(list(EnvironHeaders(dict(headers)).items()))
+        return headers
 
     def __init__(self, stream, protocol: Protocol, *, subprotocol: Optional[str] = None,
                  request_line: str = "", headers=(), path: str = "",
@@ -158,7 +179,10 @@ class WebSocketConnection:
         self.protocol = protocol
         self.subprotocol = subprotocol
         self.request_line = request_line
-        self.headers = headers
+        # Either headers, or the request's environ pairs made into headers on first use
+        # (see fields_of): an idle connection then keeps only the values, as the
+        # environ keys are the engine's shared strings.
+        self._headers = headers
         self.path = path
         self.options = options
         self.close_status: Optional[int] = None
@@ -365,6 +389,8 @@ class WebSocketConnection:
             try:
                 data = raw.recv(size)
             except BlockingIOError:
+                data = None  # wait outside the handler: its exception would wait too
+            if data is None:
                 wait_readable(sock)
                 continue
             self._drained = len(data) < size

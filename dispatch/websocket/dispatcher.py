@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable, Optional
 
-from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
 from ..core import Dispatcher, next_dispatcher
 from ..handle import HANDLER_KEY
-from .connection import ConnectionClosed, WebSocketConnection, WSOptions
+from .connection import ConnectionClosed, WebSocketConnection, WSOptions, fields_of
 from .deflate import DeflateOptions, negotiate_server
 from .handshake import HandshakeError, accept_key, check_request, is_upgrade
 from .protocol import CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, Protocol
@@ -57,7 +56,7 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
     line = (f"{environ.get('REQUEST_METHOD')} {request.path}{'?' + query if query else ''} "
             f"{environ.get('SERVER_PROTOCOL')}")
     # A copy: the request's own headers read the environ, which is not kept.
-    request_headers = Headers(list(request.headers.items()))
+    request_headers = fields_of(environ)
     path = request.path
     # The handle's own registration: conn.at_shutdown would keep conn, and its environ.
     handle = environ.get(HANDLER_KEY)
