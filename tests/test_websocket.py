@@ -26,6 +26,7 @@ from dispatch.websocket import (
     ws_conn_close_reason,
     ws_conn_close_status,
     ws_conn_closed,
+    ws_conn_headers,
     ws_conn_line,
     ws_conn_subprotocol,
     ws_connect,
@@ -396,3 +397,15 @@ def test_hostile_frames_close_with_the_right_code_and_others_go_on(served, frame
     c = ws_connect(ws_base(base) + "/")
     ws_send(c, "others still served")
     assert ws_recv(c) == "others still served"
+
+
+def test_the_handshake_headers_reach_the_handler(served):
+    def handler(c, state):
+        headers = ws_conn_headers(c)
+        ws_send(c, "|".join([headers["X-Board"], headers.get("Cookie", ""),
+                             str("Sec-Websocket-Key" in headers), headers["host"][:9]]))
+
+    base = served(make_general_websockets_dispatcher(handler))
+    c = ws_connect(ws_base(base) + "/h", headers={"X-Board": "7", "Cookie": "a=1; b=2"})
+    assert ws_recv(c) == "7|a=1; b=2|True|127.0.0.1"
+    ws_close(c)
