@@ -39,6 +39,7 @@ from dispatch.http.bindings import BindingFile, BindingForm, request_bindings_ra
 from dispatch.http.request import Request
 
 from . import stateful
+from .servlet_structs import can_be_response
 
 __all__ = ["current_request", "define_page", "embed_url", "get_binding", "get_bindings",
            "lambda_page", "page"]
@@ -61,15 +62,31 @@ def page(body: Callable[[], Any]) -> Any:
     if not callable(body):
         raise TypeError(f"page: body must be a procedure of no arguments making the "
                         f"response, given {type(body).__name__} {body!r}")
+    return _page(body, escapes=False)
 
+
+class _Escape(BaseException):
+    """A ``define_page`` body gave a value, not a response: no page is sent."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _page(body: Callable[[], Any], escapes: bool) -> Any:
     def response_generator(this_embed_url: Callable[[Callable], str]):
         token = _embed.set(this_embed_url)
         try:
-            return body()
+            result = body()
         finally:
             _embed.reset(token)
+        if escapes and not can_be_response(result):
+            raise _Escape(result)  # before the page is sent: send_suspend_dispatch drops it
+        return result
 
-    return stateful.send_suspend_dispatch(response_generator)
+    try:
+        return stateful.send_suspend_dispatch(response_generator)
+    except _Escape as escaped:
+        return escaped.value
 
 
 def embed_url(handler: Callable[[Request], Any]) -> str:
@@ -86,7 +103,13 @@ def define_page(fn: F) -> F:
     """Decorate ``fn(request, *args)`` so that calling it binds
     :data:`current_request` to ``request`` and sends ``page(lambda: fn(request,
     *args))``.  Racket: ``(define/page (id . formals) e ...)`` (whose request argument
-    is implicit; here it is ``fn``'s first parameter, by any name)."""
+    is implicit; here it is ``fn``'s first parameter, by any name).
+
+    When ``fn`` gives a value that is not a response (:func:`can_be_response`), no page
+    is sent and the value is returned: that is how an ``embed_url(lambda_page(...))``
+    handler hands a value back to the ``page`` whose URL called it, where Racket's
+    ``add-page`` example escapes with ``let/ec``.  (In Racket such a body must escape;
+    a value would be an error.)"""
     if not callable(fn):
         raise TypeError(f"define_page: expected a procedure taking the request first, "
                         f"given {type(fn).__name__} {fn!r}")
@@ -95,7 +118,7 @@ def define_page(fn: F) -> F:
     def handler(request: Request, *args: Any, **kwargs: Any) -> Any:
         token = current_request.set(request)
         try:
-            return page(lambda: fn(request, *args, **kwargs))
+            return _page(lambda: fn(request, *args, **kwargs), escapes=True)
         finally:
             current_request.reset(token)
 
