@@ -71,7 +71,8 @@ def test_a_servlet_may_return_what_the_converter_takes(served, converter):
         lambda request: ("html", ("body", ("p", "x-expression"))) if request.path == "/x"
         else "a string"))
     answer = requests.get(base + "/x", timeout=5)
-    assert answer.status_code == 200 and answer.text == "<html><body><p>x-expression</p></body></html>"
+    assert answer.status_code == 200
+    assert answer.text == "<html><body><p>x-expression</p></body></html>"
     assert answer.headers["Content-Type"].startswith("text/html")
     assert requests.get(base + "/s", timeout=5).text == "<p>a string</p>"
 
