@@ -35,6 +35,8 @@ import contextvars
 import functools
 from typing import Any, Callable, Optional, TypeVar, Union
 
+from werkzeug.wrappers import Response as WerkzeugResponse
+
 from dispatch.http.bindings import BindingFile, BindingForm, request_bindings_raw
 from dispatch.http.request import Request
 
@@ -59,9 +61,10 @@ def page(body: Callable[[], Any]) -> Any:
     """Send the response ``body()`` makes, with :func:`embed_url` embedding handlers in
     it, and return what a handler returns that is not a response.  Racket: ``(page e
     ...)``, which is ``send_suspend_dispatch`` with ``embed/url`` bound."""
-    if not callable(body):
+    if not callable(body) or isinstance(body, WerkzeugResponse):
         raise TypeError(f"page: body must be a procedure of no arguments making the "
-                        f"response, given {type(body).__name__} {body!r}")
+                        f"response (page(lambda: response_xexpr(...))), given "
+                        f"{type(body).__name__} {body!r}")
     return _page(body, escapes=False)
 
 
