@@ -53,7 +53,7 @@ __all__ = ["Tester", "make_dispatcher_tester", "make_servlet_tester", "string_to
 Tester = Callable[..., Any]
 Target = Union[None, str, SplitResult, Request]
 
-_REDACT = re.compile(rb"^(Date|Last-Modified): [^\r\n]*$", re.M | re.I)
+_REDACT = re.compile(rb"^(Date|Last-Modified): [^\r\n]*", re.M | re.I)
 
 
 def make_servlet_tester(start: Callable[[Request], Any], manager: Any = None) -> Tester:
