@@ -18,6 +18,11 @@ Python has no re-entrant continuations, so (see ``docs/notes/stateful.rst``):
 * a URL made by ``redirect_get`` used again with GET (a reload) renders again the page
   its first use led to.
 
+Web cells (:mod:`servlets.web_cells`) follow the continuations: each stored
+continuation keeps the frame it was made in and a use of it starts from that frame.
+What a servlet returns that is not a response goes through
+:func:`servlets.servlet_structs.any_to_response`.
+
 The marker sits in the path (Racket also puts ``;((k . ...))`` there) because a GET
 form drops its action's query string.  Its parts are 128 random bits each (instance and
 salt): continuation URLs cannot be guessed.

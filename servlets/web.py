@@ -98,7 +98,8 @@ def send_forward(response_generator: Callable[[str], Any]) -> Request:
 
 def send_back(response) -> None:
     """Send ``response``; the rest of the current handler does not run (Racket aborts to
-    the servlet's prompt).  The continuation table is kept."""
+    the servlet's prompt: here it raises :data:`servlet_prompt`).  The continuation
+    table is kept."""
     stateful.send_back(response)
 
 
