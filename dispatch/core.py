@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .http.request import Request
 
 __all__ = ["Dispatcher", "DispatcherNotApplicable", "next_dispatcher"]
+__all__ += ["exn_dispatcher"]
 
 #: Racket's ``dispatcher/c``: ``(connection? request? . -> . any)``.
 Dispatcher = Callable[["Connection", "Request"], object]
@@ -34,3 +35,8 @@ def next_dispatcher() -> NoReturn:
     Racket: ``next-dispatcher``.
     """
     raise _DECLINE.with_traceback(None)
+
+
+#: Racket's spelling, ``exn:dispatcher``: the very same class as
+#: :class:`DispatcherNotApplicable`.
+exn_dispatcher = DispatcherNotApplicable

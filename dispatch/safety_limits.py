@@ -1,5 +1,6 @@
 """Limits that protect a server from its clients.  Racket: ``make-safety-limits`` from
-``web-server/safety-limits``, with the same defaults.
+``web-server/safety-limits``, with the same defaults (and ``make-unlimited-safety-limits``,
+which lifts them).
 
 =========================  =========  ===============================================
 limit                      default    beyond it
@@ -40,10 +41,12 @@ over); an SSE stream keeps the send time-out, so a client that stops reading is 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+import sys
+from dataclasses import dataclass, fields
+from typing import Any, Optional
 
 __all__ = ["SafetyLimits", "make_safety_limits"]
+__all__ += ["make_unlimited_safety_limits"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,31 @@ def _mul(a: Optional[int], b: Optional[int]) -> Optional[int]:
 def make_safety_limits(**limits) -> SafetyLimits:
     """Racket: ``make-safety-limits``; keywords as :class:`SafetyLimits`' fields."""
     return SafetyLimits(**limits)
+
+
+def make_unlimited_safety_limits(**limits) -> SafetyLimits:
+    """Safety limits that limit nothing but what is given.  Racket:
+    ``make-unlimited-safety-limits``: every keyword of :func:`make_safety_limits`, whose
+    defaults here are "no limit" instead of the safe ones, except ``max_waiting`` (511,
+    the listen backlog, as Racket's) and ``form_data_file_memory_threshold`` (1 MiB: an
+    upload larger than this goes to a temporary file; Racket keeps every upload in
+    memory, which is no limit on the client but a risk to the server).
+
+    Think twice before using it: a client may then hold a connection open for ever,
+    send a request line, headers or a body as large as memory allows, or open
+    connections without end.  It suits a trusted network, or finding out which limits an
+    application needs; pass those explicitly (``make_unlimited_safety_limits(
+    request_read_timeout=60)`` is Racket's behaviour before it had safety limits).
+
+    Times and body or form-data sizes become ``None`` (Racket's ``+inf.0``); the server
+    keeps the limits on the request line, the header count and length and the number of
+    concurrent connections as integers, so those become ``sys.maxsize``.
+    """
+    unknown = set(limits) - {f.name for f in fields(SafetyLimits)}
+    if unknown:
+        raise TypeError(f"make_unlimited_safety_limits: unknown limits {sorted(unknown)}")
+    kept = ("max_waiting", "form_data_file_memory_threshold")
+    unlimited: dict[str, Any] = {f.name: (sys.maxsize if f.type == "int" else None)
+                 for f in fields(SafetyLimits) if f.name not in kept}
+    unlimited.update(limits)
+    return SafetyLimits(**unlimited)

@@ -1,4 +1,5 @@
-"""Serve a dispatcher with gevent.  Racket: ``serve`` from ``web-server/web-server``.
+"""Serve a dispatcher with gevent.  Racket: ``web-server/web-server`` (``serve``,
+``serve/ports``, ``serve/ips+ports``, ``do-not-return``).
 
 ``serve(dispatch=..., port=...)`` starts the server in the background and returns the
 procedure that stops it, as Racket's ``serve`` does; the caller keeps the process alive
@@ -18,7 +19,7 @@ from __future__ import annotations
 import signal
 import sys
 import warnings
-from typing import Optional
+from typing import Any, Callable, Iterable, NoReturn, Optional, Sequence
 
 import gevent
 import gevent.event
@@ -34,6 +35,7 @@ from .wsgi import to_wsgi
 
 __all__ = ["DispatchServer", "HTTPConnection", "Input", "Stopper", "read_line", "serve",
            "serve_forever", "wait_then_stop", "warn_if_not_monkey_patched"]
+__all__ += ["Stoppers", "do_not_return", "serve_ips_ports", "serve_ports"]
 
 
 class Stopper:
@@ -139,3 +141,111 @@ def read_line() -> Optional[str]:
     """
     line = gevent.get_hub().threadpool.apply(sys.stdin.readline)
     return line.rstrip("\r\n") if line else None
+
+
+# -- several listeners, and waiting for ever (Racket's serve/ports, serve/ips+ports) ------
+
+class Stoppers:
+    """What :func:`serve_ports` and :func:`serve_ips_ports` return: call it to stop every
+    server they started.  ``stoppers`` are the :class:`Stopper` of each listener,
+    ``ports`` the ports bound (useful with port 0), in the order asked for."""
+
+    def __init__(self, stoppers: Sequence[Stopper]) -> None:
+        self.stoppers = list(stoppers)
+
+    @property
+    def ports(self) -> list[int]:
+        return [stop.port for stop in self.stoppers]
+
+    def __call__(self, timeout: Optional[float] = None) -> None:
+        # stop together, not one after the other: each waits up to timeout for its requests
+        gevent.joinall([gevent.spawn(stop, timeout) for stop in self.stoppers])
+
+
+def _close_after_each(app: Callable[[dict, Callable], Any]) -> Callable[[dict, Callable], Any]:
+    """``app`` with ``Connection: close`` on every answer: the server closes the
+    connection after it (Racket's ``#:connection-close? #t``)."""
+    def closing(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [*headers, ("Connection", "close")], exc_info)
+        return app(environ, start)
+    return closing
+
+
+def _serve_one(dispatch: Dispatcher, port: int, listen_ip: Optional[str],
+               connection_close: bool, options: dict) -> Stopper:
+    stop = serve(dispatch, port=port, listen_ip=listen_ip, **options)
+    if connection_close:  # before any request: the accept loop has not run yet
+        stop.server.application = _close_after_each(stop.server.application)
+    return stop
+
+
+def _check_ports(ports, who: str) -> list[int]:
+    if isinstance(ports, (int, str, bytes)) or not isinstance(ports, Iterable):
+        raise TypeError(f"{who}: ports must be a list of port numbers, given {ports!r}")
+    ports = list(ports)
+    for port in ports:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"{who}: {port!r} is not a port number (0 to 65535)")
+    return ports
+
+
+def serve_ports(dispatch: Dispatcher, ports: Iterable[int] = (80,),
+                listen_ip: Optional[str] = None, connection_close: bool = False,
+                **serve_options) -> Stoppers:
+    """Serve ``dispatch`` on each of ``ports``; return the procedure that stops them all.
+    Racket: ``serve/ports``.  The keywords are :func:`serve`'s (``safety_limits``,
+    ``ssl_context``, ...), for every port; ``connection_close=True`` closes each
+    connection after one answer (Racket's ``#:connection-close?``).
+
+    A port that cannot be bound raises here, after stopping the servers already started
+    (Racket reports it on its confirmation channel and keeps the others running)."""
+    ports = _check_ports(ports, "serve_ports")
+    started: list[Stopper] = []
+    try:
+        for port in ports:
+            started.append(_serve_one(dispatch, port, listen_ip, connection_close,
+                                      serve_options))
+    except BaseException:
+        Stoppers(started)(0)
+        raise
+    return Stoppers(started)
+
+
+def serve_ips_ports(dispatch: Dispatcher,
+                    ips_ports: Iterable[tuple[Optional[str], Iterable[int]]] = ((None, (80,)),),
+                    connection_close: bool = False, **serve_options) -> Stoppers:
+    """Serve ``dispatch`` on every ``(listen_ip, ports)`` of ``ips_ports`` (``None``: every
+    interface); return the procedure that stops them all.  Racket: ``serve/ips+ports``,
+    whose ``(cons ip ports)`` pairs are ``(ip, ports)`` tuples here.  As
+    :func:`serve_ports` otherwise."""
+    if isinstance(ips_ports, (str, bytes)) or not isinstance(ips_ports, Iterable):
+        raise TypeError(f"serve_ips_ports: ips_ports must be a list of (ip, ports), "
+                        f"given {ips_ports!r}")
+    plan = []
+    for entry in ips_ports:
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2 \
+                or not (entry[0] is None or isinstance(entry[0], str)):
+            raise TypeError(f"serve_ips_ports: each entry is (ip or None, [ports]), "
+                            f"given {entry!r}")
+        plan.append((entry[0], _check_ports(entry[1], "serve_ips_ports")))
+    started: list[Stopper] = []
+    try:
+        for listen_ip, ports in plan:
+            for port in ports:
+                started.append(_serve_one(dispatch, port, listen_ip, connection_close,
+                                          serve_options))
+    except BaseException:
+        Stoppers(started)(0)
+        raise
+    return Stoppers(started)
+
+
+def do_not_return() -> NoReturn:
+    """Block for ever, letting the servers started in the background serve.  Racket:
+    ``do-not-return``: the last line of a program that calls :func:`serve`.  Waiting
+    on a timer rather than on an event nobody sets keeps gevent's loop from deciding
+    that nothing can ever wake it up (``LoopExit``) when no server runs.  Ctrl-C
+    (``KeyboardInterrupt``) still ends it."""
+    while True:
+        gevent.sleep(3600)

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import gc
+import math
 import resource
+import sys
+from typing import IO, Optional
 
+import gevent
 from greenlet import greenlet
 
 from .core import Dispatcher
 from .http.response import response_xexpr
 
 __all__ = ["make", "statistics"]
+__all__ += ["make_gc_thread"]
 
 
 def statistics() -> dict:
@@ -42,3 +47,24 @@ def make() -> Dispatcher:
                           for key, value in stats.items()])))))
 
     return stat
+
+
+def make_gc_thread(seconds: float, out: Optional[IO[str]] = None) -> gevent.Greenlet:
+    """A greenlet that, every ``seconds``, writes ``.`` to ``out`` (standard output) and
+    runs a full garbage collection, for ever.  Racket: ``make-gc-thread``.  Kill it
+    (``.kill()``) to stop it."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"make_gc_thread: seconds must be a number, given {seconds!r}")
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise ValueError(f"make_gc_thread: seconds must be a positive finite number, "
+                         f"given {seconds!r}")
+
+    def collect_for_ever() -> None:
+        while True:
+            gevent.sleep(seconds)
+            stream = out if out is not None else sys.stdout
+            stream.write(".")
+            stream.flush()
+            gc.collect()
+
+    return gevent.spawn(collect_for_ever)

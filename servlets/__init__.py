@@ -117,6 +117,41 @@ from dispatch.http.response import (
     response_seconds,
 )
 
+# The rest of Racket's servlet surface (web-server/page, servlet/web-cells,
+# servlet/servlet-structs, web-server/test, dispatch/extend, and Racket-spelled aliases).
+from .dispatch_rules import (
+    define_bidi_match_expander,
+    define_coercion_match_expander,
+    is_bidi_match_going_in,
+    make_coerce_safe,
+)
+from .managers import (
+    NoContinuation,
+    NoInstance,
+    exn_fail_servlet_manager_no_continuation,
+    exn_fail_servlet_manager_no_instance,
+)
+from .page import (
+    current_request,
+    define_page,
+    embed_url,
+    get_binding,
+    get_bindings,
+    lambda_page,
+    page,
+)
+from .servlet import serve_launch_wait
+from .servlet_structs import any_to_response, can_be_response, set_any_to_response
+from .templates import include_template_xml
+from .testing import make_dispatcher_tester, make_servlet_tester
+from .web import (
+    is_continuation_url,
+    send_suspend_url,
+    send_suspend_url_dispatch,
+    servlet_prompt,
+)
+from .web_cells import is_web_cell, make_web_cell, web_cell_ref, web_cell_shadow
+
 _LAZY = {"serve_servlet", "serve_servlet_dispatcher", "mount"}
 
 
@@ -161,4 +196,15 @@ __all__ += [
     "response_message", "response_mime", "response_seconds",
     "make_check_digest_credentials", "make_digest_auth_header", "password_to_digest_ha1",
     "request_to_digest_credentials",
+    # web-server/page, servlet/web-cells, servlet/web, servlet/servlet-structs,
+    # web-server/test, dispatch/extend, servlet-dispatch; Racket-spelled aliases
+    "NoContinuation", "NoInstance", "any_to_response", "can_be_response",
+    "current_request", "define_bidi_match_expander", "define_coercion_match_expander",
+    "define_page", "embed_url", "exn_fail_servlet_manager_no_continuation",
+    "exn_fail_servlet_manager_no_instance", "get_binding", "get_bindings",
+    "include_template_xml", "is_bidi_match_going_in", "is_continuation_url",
+    "is_web_cell", "lambda_page", "make_coerce_safe", "make_dispatcher_tester",
+    "make_servlet_tester", "make_web_cell", "page", "send_suspend_url",
+    "send_suspend_url_dispatch", "serve_launch_wait", "servlet_prompt",
+    "set_any_to_response", "web_cell_ref", "web_cell_shadow",
 ]

@@ -32,6 +32,7 @@ cannot send), then as ``("",)``: both ``()`` and ``("",)`` match it.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import re
 from fractions import Fraction
@@ -48,6 +49,9 @@ __all__ = [
     "make_arg", "make_coerce_safe", "number_arg", "real_arg", "serve_dispatch",
     "string_arg", "symbol_arg", "ws_dispatch_rules",
 ]
+# web-server/dispatch/extend
+__all__ += ["CoercionMatchExpander", "define_bidi_match_expander",
+            "define_coercion_match_expander", "is_bidi_match_going_in"]
 
 Handler = Callable[..., Any]
 
@@ -73,6 +77,62 @@ def make_arg(parse: Callable[[str], Any], unparse: Callable[[Any], str],
              name: str = "arg") -> Arg:
     """A user-defined URL argument.  Racket: ``define-bidi-match-expander``."""
     return Arg(parse, unparse, name)
+
+
+#: Racket's spelling, ``define-bidi-match-expander``: the very same function as
+#: :func:`make_arg` (``in`` parses a segment, ``out`` writes a value back).
+define_bidi_match_expander = make_arg
+
+# True while a URL is parsed (the default, as Racket's syntax parameter), False while
+# dispatch_url's url() writes one: only url() sets it, so parsing costs nothing more.
+_going_in: contextvars.ContextVar[bool] = contextvars.ContextVar("bidi_match_going_in",
+                                                                  default=True)
+
+
+def is_bidi_match_going_in() -> bool:
+    """Whether the argument's procedure is called to parse a URL (``True``) or to write
+    one (``False``, inside ``url(handler, ...)``).  Racket: ``bidi-match-going-in?``,
+    which lets one expander serve both ways: ``make_arg(f, f)`` where ``f`` asks."""
+    return _going_in.get()
+
+
+class CoercionMatchExpander:
+    """A one-way argument procedure: ``expander(x)`` is ``coerce(x)`` when ``test(x)``
+    holds, and raises ``ValueError`` (no match) otherwise.  What
+    :func:`define_coercion_match_expander` makes."""
+
+    __slots__ = ("test", "coerce")
+
+    def __init__(self, test: Callable[[Any], Any], coerce: Callable[[Any], Any]) -> None:
+        self.test, self.coerce = test, coerce
+
+    def __call__(self, value: Any) -> Any:
+        if not self.test(value):
+            raise ValueError(f"{value!r} does not pass {getattr(self.test, '__name__', self.test)}")
+        return self.coerce(value)
+
+    def __repr__(self) -> str:
+        return f"define_coercion_match_expander({self.test!r}, {self.coerce!r})"
+
+
+def define_coercion_match_expander(test: Callable[[Any], Any],
+                                   coerce: Callable[[Any], Any]) -> CoercionMatchExpander:
+    """The match expander ``(? test (app coerce x))``: a procedure that gives
+    ``coerce(x)`` for an ``x`` that passes ``test`` and fails to match (raises
+    ``ValueError``) otherwise.  Racket: ``define-coercion-match-expander``.  Use two as
+    the halves of :func:`make_arg` (as Racket's ``integer-arg`` is made)::
+
+        string_to_integer = define_coercion_match_expander(
+            make_coerce_safe(int), int)
+        integer_to_string = define_coercion_match_expander(
+            lambda n: isinstance(n, int), str)
+        my_integer_arg = make_arg(string_to_integer, integer_to_string)
+    """
+    for name, value in (("test", test), ("coerce", coerce)):
+        if not callable(value):
+            raise TypeError(f"define_coercion_match_expander: {name} must be a procedure, "
+                            f"given {type(value).__name__} {value!r}")
+    return CoercionMatchExpander(test, coerce)
 
 
 def make_coerce_safe(coerce: Callable[[Any], Any]) -> Callable[[Any], bool]:
@@ -405,13 +465,17 @@ def _string_list_to_url(segments: list) -> str:
 
 def _make_url(rules: list) -> Callable[..., str]:
     def url(handler: Handler, *args: Any) -> str:
-        for rule in rules:
-            if rule.handler is not handler:
-                continue
-            try:
-                return _string_list_to_url(_unparse(rule.pattern, args))
-            except Exception:  # this rule does not fit the arguments; try the next
-                continue
+        token = _going_in.set(False)
+        try:
+            for rule in rules:
+                if rule.handler is not handler:
+                    continue
+                try:
+                    return _string_list_to_url(_unparse(rule.pattern, args))
+                except Exception:  # this rule does not fit the arguments; try the next
+                    continue
+        finally:
+            _going_in.reset(token)
         name = getattr(handler, "__name__", repr(handler))
         raise DispatchUrlError(f"no rule for {name} takes {args!r}")
 

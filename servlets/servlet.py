@@ -1,17 +1,21 @@
-"""A servlet as a dispatcher.  Racket: ``dispatch/servlet`` from ``web-server/servlet-dispatch``."""
+"""A servlet as a dispatcher.  Racket: ``web-server/servlet-dispatch`` (``dispatch/servlet``,
+``serve/launch/wait``)."""
 from __future__ import annotations
 
 import logging
 import reprlib
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from dispatch.connection import WSGIApp
 from dispatch.core import Dispatcher, next_dispatcher
 from dispatch.filter import Regex, path_searcher
 from dispatch.http.request import Request
 from dispatch.http.response import response_full
+from dispatch.safety_limits import SafetyLimits
 
-__all__ = ["dispatch_servlet"]
+from .servlet_structs import any_to_response
+
+__all__ = ["dispatch_servlet", "serve_launch_wait"]
 
 log = logging.getLogger("dispatch")
 
@@ -40,8 +44,11 @@ def dispatch_servlet(start: Callable[[Request], WSGIApp],
     With ``regexp`` (str or bytes) it applies only to URL paths in which ``regexp`` is
     found (Racket's ``#:regexp``, whose default matches every path).  ``start`` may
     return any WSGI application: a :mod:`servlets.response` constructor's result or a
-    werkzeug Response.  Anything else (a str, a dict, None, ...) is answered with a 500
-    and one log line naming the servlet and what it returned.
+    werkzeug Response, or a value that the converter of
+    :func:`servlets.servlet_structs.set_any_to_response` turns into one (Racket's
+    ``any->response``).  Anything else (a str, a dict, None, ... with the default
+    converter) is answered with a 500 and one log line naming the servlet and what it
+    returned.
     """
     if not callable(start):
         raise TypeError(f"dispatch_servlet: start must be a procedure taking the request, "
@@ -52,11 +59,96 @@ def dispatch_servlet(start: Callable[[Request], WSGIApp],
         if search is not None and search(request.path) is None:
             next_dispatcher()
         response = start(request)
-        if not callable(response):
-            log.error("servlet %s returned %s %s, not a response (return "
-                      "response_xexpr(...), response_full(...) or another WSGI application)",
-                      _name(start), type(response).__name__, _short.repr(response))
-            response = _server_error()
+        if not callable(response):  # the common case costs this one check
+            response = _convert(start, response)
         conn.respond(response)
 
     return servlet
+
+
+def _convert(start: Callable, value) -> WSGIApp:
+    """What a servlet returned that is not a response: ``any_to_response``'s conversion,
+    or a logged 500."""
+    response = any_to_response(value)
+    if response is None:
+        log.error("servlet %s returned %s %s, not a response (return "
+                  "response_xexpr(...), response_full(...) or another WSGI application, "
+                  "or register a converter with set_any_to_response)",
+                  _name(start), type(value).__name__, _short.repr(value))
+        return _server_error()
+    return response
+
+
+def serve_launch_wait(make_dispatcher: Callable[[Any], Dispatcher], *,
+                      launch_path: Optional[str] = None, connection_close: bool = False,
+                      banner: bool = True, listen_ip: Optional[str] = "127.0.0.1",
+                      port: int = 8000, max_waiting: int = 511,
+                      safety_limits: Optional[SafetyLimits] = None,
+                      ssl_cert: Optional[str] = None, ssl_key: Optional[str] = None,
+                      stop_timeout: float = 2.0, **server_options: Any) -> None:
+    """Serve ``make_dispatcher(quit)`` until ``quit.set()`` is called; then stop.  Racket:
+    ``serve/launch/wait``, whose semaphore is ``quit`` here (a ``gevent.event.Event``:
+    ``quit.set()`` is ``semaphore-post``)::
+
+        def make_dispatcher(quit):
+            def bye(request):
+                quit.set()
+                return response_xexpr(("p", "Bye!"))
+            return sequencer.make(filter.make("^/quit$", lift.make(bye)), ...)
+
+        serve_launch_wait(make_dispatcher, port=8000)
+
+    ``launch_path`` (a path such as ``"/"``) opens that page in a browser; ``banner``
+    prints where the application runs (the port actually bound: ``port=0`` takes a
+    free one) and that it stopped.  ``connection_close=True`` closes each connection
+    after one answer.  ``safety_limits`` (by default ``make_safety_limits(max_waiting=
+    max_waiting)``), ``ssl_cert`` with ``ssl_key`` (https) and ``server_options`` go to
+    the server.  SIGINT and SIGTERM stop it too.  Stopping is graceful: requests in
+    flight, the one that set ``quit`` among them, get up to ``stop_timeout`` seconds
+    (Racket sleeps two seconds).  A port that cannot be bound raises ``OSError`` after
+    the banner's explanation (Racket prints it and returns)."""
+    import sys
+
+    import gevent
+    import gevent.event
+
+    from dispatch.safety_limits import make_safety_limits
+    from dispatch.server import serve_ports, wait_then_stop
+
+    if not callable(make_dispatcher):
+        raise TypeError(f"serve_launch_wait: make_dispatcher must be a procedure taking "
+                        f"the quit event, given {make_dispatcher!r}")
+    if safety_limits is None:
+        safety_limits = make_safety_limits(max_waiting=max_waiting)
+    ssl = bool(ssl_cert and ssl_key)
+    if ssl:
+        server_options.setdefault("certfile", str(ssl_cert))
+        server_options.setdefault("keyfile", str(ssl_key))
+    quit_event = gevent.event.Event()
+    dispatcher = make_dispatcher(quit_event)
+    try:
+        stoppers = serve_ports(dispatcher, [port], listen_ip=listen_ip,
+                               connection_close=connection_close,
+                               safety_limits=safety_limits, **server_options)
+    except OSError as error:
+        if banner:
+            print("There was an error starting the Web server.", file=sys.stderr)
+            if getattr(error, "errno", None) in (98, 48, 10048):  # EADDRINUSE
+                print(f"\tThe TCP port ({port}) is already in use.", file=sys.stderr)
+        raise
+    stop = stoppers.stoppers[0]
+    scheme, default = ("https", 443) if ssl else ("http", 80)
+    server_url = f"{scheme}://localhost" + ("" if stop.port == default else f":{stop.port}")
+    if launch_path is not None:
+        import webbrowser
+
+        gevent.get_hub().threadpool.spawn(webbrowser.open, server_url + launch_path)
+    if banner:
+        url = server_url + launch_path if launch_path is not None else server_url
+        print(f"Your Web application is running at {url}.")
+        print("Stop this program at any time to terminate the Web Server.", flush=True)
+    try:
+        wait_then_stop(stop, quit_event, stop_timeout)
+    finally:
+        if banner:
+            print("\nWeb Server stopped.", flush=True)

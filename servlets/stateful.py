@@ -18,6 +18,11 @@ Python has no re-entrant continuations, so (see ``docs/notes/stateful.rst``):
 * a URL made by ``redirect_get`` used again with GET (a reload) renders again the page
   its first use led to.
 
+Web cells (:mod:`servlets.web_cells`) follow the continuations: each stored
+continuation keeps the frame it was made in and a use of it starts from that frame.
+What a servlet returns that is not a response goes through
+:func:`servlets.servlet_structs.any_to_response`.
+
 The marker sits in the path (Racket also puts ``;((k . ...))`` there) because a GET
 form drops its action's query string.  Its parts are 128 random bits each (instance and
 salt): continuation URLs cannot be guessed.
@@ -42,8 +47,10 @@ from dispatch.handle import HANDLER_KEY
 from dispatch.http.request import Request
 from dispatch.http.response import exception_response, response_xexpr
 
+from . import web_cells
 from .managers import make_threshold_lru_manager
 from .managers.manager import ExpirationHandler, Manager, NoContinuation, ServletManagerError
+from .servlet_structs import any_to_response
 
 __all__ = [
     "make", "default_expiration_handler", "current_servlet_continuation_expiration_handler",
@@ -84,10 +91,35 @@ def _server_error():
          ("body", ("p", "Internal Server Error"))), code=500)
 
 
-def is_continuation_url(path: str) -> bool:
-    """Whether ``path`` ends in a continuation marker (well formed or not).  Racket:
-    ``continuation-url?``."""
-    return _K_MARK.search(path) is not None
+def _as_response(value, what: str, request: Optional[Request]):
+    """``value`` when it is a response (the common case: one check), else what
+    ``any_to_response`` makes of it, else a logged 500."""
+    if callable(value):
+        return value
+    response = any_to_response(value)
+    if response is None:
+        log.error("%s returned %r, not a response, on %s", what, value,
+                  request.path if request is not None else "?")
+        return _server_error()
+    return response
+
+
+def is_continuation_url(url: Any) -> Optional[tuple[str, int, str]]:
+    """``(instance_id, continuation_id, salt)`` when ``url`` (a URL or its path, a
+    string or a ``urllib.parse`` split result) ends in a continuation marker of this
+    module, else ``None``.  Racket: ``continuation-url?``, which answers the instance
+    id, continuation id and nonce, or ``#f``.  A damaged marker is ``None`` here;
+    :func:`strip_continuation_marker` still removes it."""
+    path = url if isinstance(url, str) else getattr(url, "path", None)
+    if not isinstance(path, str):
+        raise TypeError(f"is_continuation_url: expected a URL string or split URL, "
+                        f"given {type(url).__name__} {url!r}")
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    marker = _K_MARK.search(path)
+    parts = _K_PARTS.fullmatch(marker.group(1)) if marker is not None else None
+    if parts is None:
+        return None
+    return parts.group(1), int(parts.group(2)), parts.group(3)
 
 
 def strip_continuation_marker(path: str) -> str:
@@ -195,11 +227,10 @@ class ServletGreenlet(Greenlet):
             else:
                 result = self.fn(request)
             if result is not _DETACHED and not callable(result):
-                log.error("servlet returned %r, not a response, on %s", result, request.path)
-                result = _server_error()
+                result = _as_response(result, "servlet", request)
             return result
         except _SendBack as sent:
-            return sent.response
+            return _as_response(sent.response, "send_back", request)
         except DispatcherNotApplicable:
             # e.g. dispatch_rules with no else_: another dispatcher may take the request
             return _DECLINED
@@ -208,19 +239,23 @@ class ServletGreenlet(Greenlet):
             if self.turn is None:
                 return None
             handler = self.instance.manager.instance_expiration_handler
-            return (handler or default_expiration_handler)(self.turn.request)
+            return _as_response((handler or default_expiration_handler)(self.turn.request),
+                                "the expiration handler", self.turn.request)
         except ServletManagerError as exc:
             # no instance any more (evicted, or the none manager): the expiration page
             if self.turn is None:
                 return None
-            return (exc.expiration_handler or default_expiration_handler)(self.turn.request)
+            handler = exc.expiration_handler or default_expiration_handler
+            return _as_response(handler(self.turn.request), "the expiration handler",
+                                self.turn.request)
         except HTTPException as exc:
             return exception_response(exc)
         except Exception as exc:
             log.exception("servlet failed on %s %s", request.method, request.path)
             if self.instance.responder is not None:
                 try:
-                    return self.instance.responder(request.url, exc)
+                    return _as_response(self.instance.responder(request.url, exc),
+                                        "the servlet responder", request)
                 except Exception:
                     log.exception("the servlet responder failed too")
             return _server_error()
@@ -236,6 +271,9 @@ class ServletGreenlet(Greenlet):
         if self.replay_for is not None:
             self.replay_for.replay = replay
             self.replay_for = None
+        if not callable(response):
+            response = _as_response(response, "the page's response generator",
+                                    self.turn.request if self.turn else None)
         self._answer(response)
         if self.holds <= 0 or self.instance.dead:
             raise _Finished()
@@ -330,7 +368,9 @@ class _Page:
             return False
         current = getcurrent()
         self.greenlet = None
-        g.resume(self.event, value, current.turn)
+        # the handler's frame goes on with the value (Racket: the handler runs in the
+        # continuation of send/suspend/dispatch, and its web cells stay shadowed there)
+        g.resume(self.event, (value, web_cells.capture()), current.turn)
         current.turn = None
         _unhold(g)
         return True
@@ -339,12 +379,13 @@ class _Page:
 class _Handler:
     """``embed_url(handler)``: runs ``handler(request)`` in a new greenlet at each use."""
 
-    __slots__ = ("handler", "page", "expiration_handler")
+    __slots__ = ("handler", "page", "expiration_handler", "frame")
 
     def __init__(self, handler: Callable, page: _Page) -> None:
         self.handler: Optional[Callable] = handler
         self.page: Optional[_Page] = page
         self.expiration_handler: ExpirationHandler = None
+        self.frame = web_cells.capture()  # each use starts from the page's web cells
         page.refs += 1
 
     def invoke(self, turn: _Turn) -> None:
@@ -355,8 +396,10 @@ class _Handler:
         if instance.dead:
             _expired(self, turn.request)
         eh = self.expiration_handler
+        frame = self.frame
 
         def run(request):
+            web_cells.restore(frame)
             result = handler(request)
             if callable(result):
                 return result
@@ -391,8 +434,10 @@ def _replay(g: ServletGreenlet, response_generator: Callable, argument) -> Optio
     (only the first page after such a continuation needs it)."""
     if g.replay_for is None:
         return None
+    frame = web_cells.capture()
 
     def replay():
+        web_cells.restore(frame)
         return response_generator(argument)
     replay.instance = g.instance  # type: ignore[attr-defined]
     return replay
@@ -435,7 +480,9 @@ def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str
         raise
     if page.refs == 0:  # no handler embedded: nothing can resume this greenlet
         page.drop()
-    return g.suspend(response, page.event, _replay(g, response_generator, embed_url))
+    value, frame = g.suspend(response, page.event, _replay(g, response_generator, embed_url))
+    web_cells.restore(frame)
+    return value
 
 
 def send_back(response) -> None:
@@ -511,7 +558,8 @@ def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
         raise ValueError(f"route must be letters, digits, '.', '_' or '-': {route!r}")
 
     def expired(exc: ServletManagerError, request: Request):
-        return (exc.expiration_handler or default_expiration_handler)(request)
+        handler = exc.expiration_handler or default_expiration_handler
+        return _as_response(handler(request), "the expiration handler", request)
 
     def answer(conn, request: Request, response) -> None:
         if route is not None and request.cookies.get(route_cookie) != route:

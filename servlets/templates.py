@@ -16,6 +16,17 @@ Unlike Racket's templates, HTML is escaped: in ``.html``, ``.htm``, ``.xml`` and
 template is itself marked safe, so one template's output included in another (Racket's
 ``(fast-template (fast-template "Embedding"))``) is not escaped twice.  Templates are
 compiled once and reloaded when their file changes.
+
+Racket's ``@in[x xs]{...}`` loop (``in``, a ``for/list`` in the template) is Jinja2's
+``{% for x in xs %}...{% endfor %}``; its conditionals (``@when``, ``@if``) are
+``{% if %}``, and ``@(expression)`` is ``{{ expression }}`` for the variables passed in::
+
+    {% for c in clients %}<tr><td>{{ c[0] }}, {{ c[1] }}</td></tr>{% endfor %}
+
+:func:`include_template_xml` is Racket's ``include-template/xml``: the rendered text as
+a :class:`~dispatch.http.xexpr.CData`, to be placed inside an x-expression as it is
+(``("html", include_template_xml("static.html"))``); a plain ``include_template`` result
+there is text, and its markup would be escaped.
 """
 from __future__ import annotations
 
@@ -24,7 +35,10 @@ import sys
 import threading
 from typing import Any, Union
 
+from dispatch.http.xexpr import CData
+
 __all__ = ["include_template", "template_environment"]
+__all__ += ["include_template_xml"]
 
 _AUTOESCAPE = (".html", ".htm", ".xml", ".xhtml")
 _environments: dict = {}
@@ -62,9 +76,20 @@ def include_template(path: Union[str, os.PathLike], **variables: Any) -> str:
     ``include-template``.  A relative ``path`` is taken from the directory of the
     calling module's file.  Returns a string (a ``markupsafe.Markup`` for escaped
     templates); an undefined variable raises ``jinja2.UndefinedError``."""
+    return _render(path, sys._getframe(1).f_globals.get("__file__"), variables)
+
+
+def include_template_xml(path: Union[str, os.PathLike], **variables: Any) -> CData:
+    """:func:`include_template`'s text as a :class:`~dispatch.http.xexpr.CData`: written
+    as it is where an x-expression includes it.  Racket: ``include-template/xml``
+    (its ``cdata``).  Only use it for templates whose values are escaped (``.html``
+    and the like) or trusted: the text is not escaped again."""
+    return CData(_render(path, sys._getframe(1).f_globals.get("__file__"), variables))
+
+
+def _render(path: Union[str, os.PathLike], caller: Any, variables: dict) -> str:
     path = os.fspath(path)
     if not os.path.isabs(path):
-        caller = sys._getframe(1).f_globals.get("__file__")
         base = os.path.dirname(os.path.abspath(caller)) if caller else os.getcwd()
         path = os.path.join(base, path)
     directory, name = os.path.split(os.path.abspath(path))

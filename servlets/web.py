@@ -8,6 +8,8 @@ Racket                                           Python
 ===============================================  ============================================
 ``send/suspend``                                 ``send_suspend(response_generator)``
 ``send/suspend/dispatch``                        ``send_suspend_dispatch(response_generator)``
+``send/suspend/url``                             ``send_suspend_url(response_generator)``
+``send/suspend/url/dispatch``                    ``send_suspend_url_dispatch(response_generator)``
 ``send/forward``                                 ``send_forward(response_generator)``
 ``send/back``                                    ``send_back(response)``
 ``send/finish``                                  ``send_finish(response)``
@@ -16,6 +18,8 @@ Racket                                           Python
 ``clear-continuation-table!``                    ``clear_continuation_table()``
 ``adjust-timeout!``                              ``adjust_timeout(seconds)``
 ``with-errors-to-browser``                       ``with_errors_to_browser(send, thunk)``
+``continuation-url?``                            ``is_continuation_url(url)``
+``servlet-prompt``                               ``servlet_prompt`` (what ``send_back`` raises)
 current-servlet-continuation-expiration-handler  ``current_servlet_continuation_expiration_handler``
                                                  (a ``ContextVar``)
 ===============================================  ============================================
@@ -27,15 +31,18 @@ from __future__ import annotations
 
 import traceback
 from typing import Any, Callable, Optional
+from urllib.parse import SplitResult, urlsplit
 
 from dispatch.http.request import Request
 from dispatch.http.response import Headers, redirect_to, response_xexpr, see_other
 
 from . import stateful
 from .stateful import (
+    _SendBack,
     adjust_timeout,
     clear_continuation_table,
     current_servlet_continuation_expiration_handler,
+    is_continuation_url,
 )
 
 __all__ = [
@@ -43,6 +50,16 @@ __all__ = [
     "redirect_get", "redirect_get_forget", "clear_continuation_table", "adjust_timeout",
     "with_errors_to_browser", "current_servlet_continuation_expiration_handler",
 ]
+__all__ += ["is_continuation_url", "send_suspend_url", "send_suspend_url_dispatch",
+            "servlet_prompt"]
+
+#: Racket's ``servlet-prompt``, the prompt tag of Web interaction: here the exception
+#: class that :func:`send_back` (and ``send_finish``) raise up to the servlet's greenlet,
+#: where the response it carries (``.response``) is sent.  Racket's
+#: ``(call-with-continuation-prompt thunk servlet-prompt handler)`` is ``try: thunk()
+#: except servlet_prompt as sent: handler(sent.response)``.  It derives from
+#: ``BaseException``, so that ``except Exception`` in servlet code lets it through.
+servlet_prompt = _SendBack
 
 
 def send_suspend(response_generator: Callable[[str], Any]) -> Request:
@@ -58,6 +75,21 @@ def send_suspend_dispatch(response_generator: Callable[[Callable[[Callable], str
     return stateful.send_suspend_dispatch(response_generator)
 
 
+def send_suspend_url(response_generator: Callable[[SplitResult], Any]) -> Request:
+    """``send_suspend`` with the URL parsed: ``response_generator`` gets a
+    ``urllib.parse.SplitResult`` (``.geturl()`` gives the string back).  Racket:
+    ``send/suspend/url`` (its ``url`` struct)."""
+    return stateful.send_suspend(lambda k_url: response_generator(urlsplit(k_url)))
+
+
+def send_suspend_url_dispatch(
+        response_generator: Callable[[Callable[[Callable], SplitResult]], Any]):
+    """``send_suspend_dispatch`` whose ``embed_url(handler)`` gives a
+    ``urllib.parse.SplitResult``.  Racket: ``send/suspend/url/dispatch``."""
+    return stateful.send_suspend_dispatch(
+        lambda embed_url: response_generator(lambda handler: urlsplit(embed_url(handler))))
+
+
 def send_forward(response_generator: Callable[[str], Any]) -> Request:
     """``clear_continuation_table()``, then ``send_suspend``."""
     clear_continuation_table()
@@ -66,7 +98,8 @@ def send_forward(response_generator: Callable[[str], Any]) -> Request:
 
 def send_back(response) -> None:
     """Send ``response``; the rest of the current handler does not run (Racket aborts to
-    the servlet's prompt).  The continuation table is kept."""
+    the servlet's prompt: here it raises :data:`servlet_prompt`).  The continuation
+    table is kept."""
     stateful.send_back(response)
 
 

@@ -66,3 +66,20 @@ def test_served_as_a_page(served):
     base = served(dispatch_servlet(start))
     response = requests.get(base + "/", params={"thing": "<b>"}, timeout=5)
     assert "Fastest &lt;b&gt; in the West!" in response.text
+
+
+def test_include_template_xml_goes_into_an_xexpr_unescaped(served):
+    """Racket's templates.scrbl: `(html ,(include-template "static.html")) includes the
+    text, escaped; include-template/xml includes the markup."""
+    from servlets import CData, include_template_xml, response_xexpr, xexpr_to_string
+
+    markup = include_template_xml("templates/simple.html", thing="<Templates>")
+    assert isinstance(markup, CData)
+    assert "Fastest &lt;Templates&gt; in the West!" in markup   # its values still escaped
+    as_text = xexpr_to_string(("div", include_template("templates/simple.html", thing="T")))
+    assert as_text.startswith("<div>&lt;html&gt;")
+    base = served(dispatch_servlet(lambda req: response_xexpr(
+        ("div", include_template_xml("templates/simple.html", thing=req.args["thing"])))))
+    page = requests.get(base + "/", params={"thing": "<b>"}, timeout=5).text
+    assert page.startswith("<div><html>") and "<h1>Bang!</h1>" in page
+    assert "Fastest &lt;b&gt; in the West!" in page

@@ -11,7 +11,14 @@ continuations, or ``None`` for the default page ("Sorry, this page has expired. 
 go back.").
 """
 from .lru import create_lru_manager, current_rss, make_threshold_lru_manager
-from .manager import Manager, NoContinuation, NoInstance, ServletManagerError
+from .manager import (
+    Manager,
+    NoContinuation,
+    NoInstance,
+    ServletManagerError,
+    exn_fail_servlet_manager_no_continuation,
+    exn_fail_servlet_manager_no_instance,
+)
 from .none import create_none_manager, make_none_manager
 from .timeouts import create_timeout_manager, make_timeout_manager
 
@@ -21,3 +28,4 @@ __all__ = [
     "create_timeout_manager", "make_timeout_manager",
     "create_none_manager", "make_none_manager",
 ]
+__all__ += ["exn_fail_servlet_manager_no_continuation", "exn_fail_servlet_manager_no_instance"]

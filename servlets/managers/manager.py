@@ -33,6 +33,7 @@ __all__ = [
     "ExpirationHandler", "Manager", "ServletManagerError", "NoInstance", "NoContinuation",
     "new_id", "TableManager",
 ]
+__all__ += ["exn_fail_servlet_manager_no_instance", "exn_fail_servlet_manager_no_continuation"]
 
 #: ``(request) -> response`` or ``None`` (the manager's own handler then applies).
 ExpirationHandler = Optional[Callable[[Request], Any]]
@@ -57,6 +58,12 @@ class NoInstance(ServletManagerError):
 
 class NoContinuation(ServletManagerError):
     """Racket: ``exn:fail:servlet-manager:no-continuation``."""
+
+
+#: Racket's spelling: the same class as :class:`NoInstance`.
+exn_fail_servlet_manager_no_instance = NoInstance
+#: Racket's spelling: the same class as :class:`NoContinuation`.
+exn_fail_servlet_manager_no_continuation = NoContinuation
 
 
 class Manager:

@@ -16,10 +16,13 @@ from servlets import Request
 from servlets.dispatch_rules import (
     DispatchUrlError,
     Symbol,
+    define_bidi_match_expander,
+    define_coercion_match_expander,
     define_container,
     dispatch_rules,
     dispatch_rules_applies,
     integer_arg,
+    is_bidi_match_going_in,
     make_arg,
     make_coerce_safe,
     number_arg,
@@ -55,6 +58,64 @@ def test_make_coerce_safe_rejects():
 @pytest.mark.parametrize("text, value", [("1", 1), ("1.2", 1.2), ("+inf.0", math.inf)])
 def test_coercion_match_expander(text, value):
     assert number_arg().parse(text) == value
+
+
+# Racket's define-coercion-match-expander suite, and its bidi-match suite built on it:
+# (define-coercion-match-expander string->number/m string->number? string->number) ...
+string_to_number_p = make_coerce_safe(_string_to_number)
+string_to_number_m = define_coercion_match_expander(string_to_number_p, _string_to_number)
+number_to_string_m = define_coercion_match_expander(
+    lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    lambda v: number_arg().unparse(v))
+number_arg_m = define_bidi_match_expander(string_to_number_m, number_to_string_m)
+
+
+def _match(expander, value):
+    """Racket's ``(match i [(expander a) a] [_ #f])``."""
+    try:
+        return expander(value)
+    except ValueError:
+        return False
+
+
+@pytest.mark.parametrize("text, value", [("1", 1), ("1.2", 1.2), ("+inf.0", math.inf),
+                                         ("a", False)])
+def test_define_coercion_match_expander(text, value):
+    assert _match(string_to_number_m, text) == value
+
+
+@pytest.mark.parametrize("text, value", [("1", 1), ("1.2", 1.2), ("+inf.0", math.inf)])
+def test_define_bidi_match_expander_both_ways(text, value):
+    assert _match(number_arg_m.parse, text) == value      # bidi-match-going-in? #t
+    assert _match(number_arg_m.unparse, value) == text    # bidi-match-going-in? #f
+
+
+def test_define_bidi_match_expander_failures():
+    assert _match(number_arg_m.parse, "a") is False        # (test "a" #f)
+    assert _match(number_arg_m.unparse, "a") is False      # (test #f "a")
+
+
+def test_bidi_match_going_in_tells_the_direction():
+    """One procedure for both directions, asking bidi-match-going-in?: true while a URL
+    is parsed (and outside dispatch-rules, its default), false while url() writes one."""
+    seen = []
+
+    def both(x):
+        seen.append(is_bidi_match_going_in())
+        return int(x) * 2 if is_bidi_match_going_in() else str(x // 2)
+
+    def handler(request, n):
+        return n
+
+    dispatch, url = dispatch_rules((("double", make_arg(both, both)), handler))
+    assert dispatch(test_request("http://example.com/double/21")) == 42
+    assert url(handler, 42) == "/double/21"
+    assert seen == [True, False] and is_bidi_match_going_in()
+
+
+def test_define_coercion_match_expander_wants_procedures():
+    with pytest.raises(TypeError, match="coerce must be a procedure"):
+        define_coercion_match_expander(callable, 1)
 
 
 # --- bidi-match -----------------------------------------------------------------------

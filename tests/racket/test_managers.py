@@ -7,9 +7,8 @@ that apply are ported here, each servlet line by line, over real sockets:
 ``add.rkt`` (send/suspend), ``add-v2.rkt`` (a timeout manager), ``add-ssd.rkt``
 (send/suspend/dispatch), ``add-formlets0/1/2.rkt`` (send/formlet), ``clear.rkt``
 (current-servlet-continuation-expiration-handler, send/forward, send/finish), and
-``servlet/web-test.rkt`` (continuation URLs).  Not ported: ``wc.rkt`` and ``wc-fake.rkt``
-(web cells and re-entered ``call/cc`` continuations, which Python has not), ``add-page.rkt``
-(``web-server/page``).
+``servlet/web-test.rkt`` (continuation URLs).  ``wc.rkt``, ``wc-fake.rkt`` (web cells)
+and ``add-page.rkt`` (``web-server/page``) are in test_servlet_examples.py.
 """
 from __future__ import annotations
 
@@ -164,8 +163,12 @@ def test_clear(served):
 # -- servlet/web-test.rkt: continuation-url? and embed-ids --------------------------------
 
 def test_continuation_url(served):
-    assert not is_continuation_url("/servlets/example.rkt")
+    assert is_continuation_url("/servlets/example.rkt") is None
     base = served(make(add_start(request_number_add)))
     k0 = xpath_form_action(call(base, url0))
     assert k0.startswith(url0 + ";k=") and is_continuation_url(k0)
     assert strip_continuation_marker(k0) == url0
+    # Racket's "identity": the ids embedded in the URL come back out of it
+    instance, k, salt = is_continuation_url(k0)
+    assert k0.endswith(f";k={instance}.{k}.{salt}") and isinstance(k, int)
+    assert is_continuation_url("http://test.com" + k0 + "?a=1") == (instance, k, salt)
