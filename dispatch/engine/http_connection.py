@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import gevent
@@ -24,7 +23,7 @@ from ..http11.reader import Message, ProtocolError, RequestReader
 from .body import EMPTY_INPUT, Input
 from .detached import DetachedStream
 from .owner import ConnectionOwner
-from .rawstream import RawStream
+from .rawstream import DONE_READER, RawStream
 from .socket_io import GONE, SocketIO
 from .sockets import is_tls, os_socket
 
@@ -342,7 +341,7 @@ class HTTPConnection(SocketIO):
         reader = self.reader
         leftover, reader.unparsed = reader.unparsed, b""
         reader.dead = True
-        self.reader = _DONE_READER  # no more requests here: the parser is freed
+        self.reader = DONE_READER  # no more requests here: the parser is freed
         stream = RawStream(self.socket, leftover)
         if run is not None:
             self.detached = True
@@ -379,22 +378,11 @@ class HTTPConnection(SocketIO):
         self.timed()
         self.socket.sendall(data)
         self.upgraded = self.detached = True
-        self.reader = _DONE_READER
+        self.reader = DONE_READER
         return DetachedStream(self, not self.writer.http10,
                               self.server.safety_limits.response_send_timeout)
 
 
-class _DoneReader:
-    """The reader of a connection handed over to another protocol: nothing to read."""
-
-    queue: deque = deque()
-    dead = True
-    paused = False
-    in_head = False
-    unparsed = b""
-
-
-_DONE_READER = _DoneReader()
 
 
 if TYPE_CHECKING:  # the type checker holds HTTPConnection to the interface it promises

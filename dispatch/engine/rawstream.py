@@ -1,9 +1,10 @@
 """The socket of an upgraded connection, as the protocol after the upgrade reads it."""
 from __future__ import annotations
 
+from collections import deque
 from typing import Optional
 
-__all__ = ["RawStream"]
+__all__ = ["DONE_READER", "RawStream"]
 
 
 class RawStream:
@@ -38,3 +39,17 @@ class RawStream:
             self.socket.close()
         except OSError:
             pass
+
+
+class _DoneReader:
+    """The reader of a connection handed over to another protocol: nothing to read."""
+
+    queue: deque = deque()
+    dead = True
+    paused = False
+    in_head = False
+    unparsed = b""
+
+
+#: stands in for the RequestReader of a connection handed over
+DONE_READER = _DoneReader()
