@@ -44,6 +44,7 @@ from dispatch.http.response import response_xexpr
 
 from .managers import make_threshold_lru_manager
 from .managers.manager import ExpirationHandler, Manager, NoContinuation, ServletManagerError
+from .servlet import check_servlet
 
 __all__ = [
     "make", "default_expiration_handler", "current_servlet_continuation_expiration_handler",
@@ -504,6 +505,7 @@ def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
     so that a proxy can send the browser's next requests here (nginx: ``map
     $cookie_route $backend``).  ``servlet_responder(url, exception)`` answers a servlet
     that raises (Racket's ``#:servlet-responder``; default: a plain 500 page)."""
+    check_servlet(start, "servlets.stateful.make")
     if manager is None:
         manager = make_threshold_lru_manager(None, DEFAULT_MEMORY_THRESHOLD,
                                              max_instances=DEFAULT_MAX_INSTANCES)

@@ -1,5 +1,6 @@
 """The ports of the Racket web-server documentation's examples, run as their docstrings
-say (``--port 0 --no-web-browser``), read from their banner and stopped with enter."""
+say (``--port 0 --no-web-browser``) from a terminal, read from their banner and stopped
+with enter."""
 import re
 
 import pytest
@@ -15,7 +16,7 @@ def example():
     running = []
 
     def start(*argv):
-        running.append(Program([*argv, *ARGS]))
+        running.append(Program([*argv, *ARGS], tty=True))
         return running[-1]
 
     yield start
