@@ -52,6 +52,16 @@ from dispatch.http.id_cookie import (
     valid_id_cookie,
 )
 
+from .csrf import (
+    CsrfError,
+    check_csrf,
+    csrf_cookie,
+    csrf_field,
+    csrf_formlet,
+    csrf_protect,
+    csrf_token,
+    valid_csrf_token,
+)
 from .dispatch_rules import (
     Arg,
     DispatchUrlError,
@@ -121,4 +131,7 @@ __all__ = [
     "make_threshold_lru_manager", "make_timeout_manager", "redirect_get",
     "redirect_get_forget", "send_back", "send_finish", "send_forward", "send_suspend",
     "send_suspend_dispatch", "with_errors_to_browser",
+    # cross-site request forgery (not in Racket)
+    "CsrfError", "check_csrf", "csrf_cookie", "csrf_field", "csrf_formlet", "csrf_protect",
+    "csrf_token", "valid_csrf_token",
 ]

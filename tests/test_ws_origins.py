@@ -54,13 +54,14 @@ ENTRY_POINTS = {
 }
 
 
-def handshake(port: int, host: str, origin=None, path: str = "/chat/lobby") -> bytes:
+def handshake(port: int, host: str, origin=None, path: str = "/chat/lobby",
+              extra: str = "") -> bytes:
     """The status line of a handshake with this ``Host`` and ``Origin``."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         key = base64.b64encode(os.urandom(16))
         request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
                    f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                   f"Sec-WebSocket-Key: {key.decode()}\r\n").encode()
+                   f"Sec-WebSocket-Key: {key.decode()}\r\n{extra}").encode()
         if origin is not None:
             request += f"Origin: {origin}\r\n".encode()
         sock.sendall(request + b"\r\n")
@@ -142,6 +143,20 @@ def test_a_page_on_another_port_of_this_machine_is_allowed_by_name(served):
     c = ws_connect(base.replace("http://", "ws://") + "/", headers=origin)
     ws_send(c, "hello")
     assert ws_recv(c) == "hello"
+
+
+def test_behind_a_proxy_the_forwarded_host_is_the_own_host(served):
+    # A proxy that rewrites Host (nginx's default proxy_pass) but says X-Forwarded-Host:
+    # with proxy_headers.make(..., x_host=1) the public name is the one compared.
+    from dispatch import proxy_headers
+
+    plain = port_of(served(make_general_websockets_dispatcher(echo)))
+    proxied = port_of(served(proxy_headers.make(make_general_websockets_dispatcher(echo),
+                                                x_host=1)))
+    forwarded = "X-Forwarded-Host: app.example.com\r\n"
+    for port, status in ((plain, b"HTTP/1.1 403 Forbidden"), (proxied, b"HTTP/1.1 101 ")):
+        answer = handshake(port, "backend:8000", "https://app.example.com", extra=forwarded)
+        assert answer.startswith(status)
 
 
 def test_ws_serve_and_ws_serve_star_check_origins_too():
