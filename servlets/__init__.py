@@ -81,7 +81,7 @@ from .dispatch_rules import (
     ws_dispatch_rules,
 )
 from .managers import make_none_manager, make_threshold_lru_manager, make_timeout_manager
-from .templates import include_template
+from .templates import include_template, response_template
 from .web import (
     adjust_timeout,
     clear_continuation_table,
@@ -134,4 +134,6 @@ __all__ = [
     # cross-site request forgery (not in Racket)
     "CsrfError", "check_csrf", "csrf_cookie", "csrf_field", "csrf_formlet", "csrf_protect",
     "csrf_token", "valid_csrf_token",
+    # templates: a response from a rendered template (not in Racket)
+    "response_template",
 ]
