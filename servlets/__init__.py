@@ -93,6 +93,7 @@ from .web import (
     send_forward,
     send_suspend,
     send_suspend_dispatch,
+    send_suspend_until_valid,
     with_errors_to_browser,
 )
 
@@ -136,4 +137,6 @@ __all__ = [
     "csrf_token", "valid_csrf_token",
     # templates: a response from a rendered template (not in Racket)
     "response_template",
+    # asking again after a validation error (not in Racket)
+    "send_suspend_until_valid",
 ]

@@ -73,10 +73,14 @@ current_servlet_continuation_expiration_handler: contextvars.ContextVar[Expirati
 
 
 def default_expiration_handler(request: Request):
-    """Racket's default: the "Page Has Expired." page of ``dispatch/servlet``."""
+    """Racket's default: the "Page Has Expired." page of ``dispatch/servlet``, answered
+    ``410 Gone`` (Racket: ``200``) so that logs, proxies and scripts see that nothing was
+    done; browsers show the page all the same.  ``Cache-Control: no-store``: never kept
+    for the URL."""
     return response_xexpr(
         ("html", ("head", ("title", "Page Has Expired.")),
-         ("body", ("p", "Sorry, this page has expired. Please go back."))))
+         ("body", ("p", "Sorry, this page has expired. Please go back."))),
+        code=410, headers=[("Cache-Control", "no-store")])
 
 
 def _server_error():
