@@ -108,6 +108,11 @@ def __getattr__(name):
         return getattr(module, name)
     raise AttributeError(f"module 'servlets' has no attribute {name!r}")
 
+
+def __dir__():
+    # The lazy names too: dir(servlets) and completion show serve_servlet and mount.
+    return sorted(set(globals()) | _LAZY)
+
 __all__ = [
     "APPLICATION_JSON_MIME_TYPE", "CData", "Comment", "InvalidXexpr", "PI", "Request",
     "Response", "TEXT_HTML_MIME_TYPE",

@@ -542,3 +542,16 @@ def test_an_sse_source_needs_a_path():
 def test_route_is_for_stateful_servlets():
     with pytest.raises(ValueError, match="route="):
         serve_servlet_dispatcher(start, stateless=True, route="w1")
+
+
+def test_dir_of_servlets_lists_the_lazy_names():
+    import subprocess
+
+    # in a fresh interpreter: servlet_env not imported yet, as in a user's first session
+    code = ("import sys, servlets; names = dir(servlets); "
+            "print('servlets.servlet_env' in sys.modules, "
+            "all(n in names for n in ('serve_servlet', 'serve_servlet_dispatcher', 'mount')),"
+            " set(servlets.__all__) <= set(names))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert done.stdout.split() == ["False", "True", "True"], done.stderr
