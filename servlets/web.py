@@ -27,6 +27,7 @@ again with a new page rather than by raising.
 """
 from __future__ import annotations
 
+import functools
 import traceback
 from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
 
@@ -93,11 +94,16 @@ def send_suspend_until_valid(
                         f"tuple of them, not {errors!r}")
     error: Optional[Exception] = None
     while True:
-        request = send_suspend(lambda k_url, error=error: response_generator(k_url, error))
+        request = send_suspend(functools.partial(_with_error, response_generator, error))
         try:
             return validate(request)
         except errors as exc:
             error = exc
+
+
+def _with_error(response_generator: Callable[[str, Optional[Exception]], Any],
+                error: Optional[Exception], k_url: str) -> Any:
+    return response_generator(k_url, error)
 
 
 def send_forward(response_generator: Callable[[str], Any]) -> Request:

@@ -102,7 +102,7 @@ def test_forged_posts_get_a_clear_403_and_change_nothing(app, forge):
     elif forge == "garbage":
         data["csrf_token"] = "x" * 60
     answer = (cookies or victim).post(app + "/cards", data=data, timeout=5)
-    assert answer.status_code == 403
+    assert (answer.status_code, answer.reason) == (403, "Forbidden")
     assert "Reload the page with the form and submit it again." in html.unescape(answer.text)
     assert cards == []
 

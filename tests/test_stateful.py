@@ -573,8 +573,14 @@ def test_other_errors_are_not_caught_and_bad_errors_argument():
 
 
 def test_a_formlet_that_fails_is_asked_again(served):
-    from servlets.formlets import formlet, formlet_display, formlet_process, required, \
-        text_input, to_string
+    from servlets.formlets import (
+        formlet,
+        formlet_display,
+        formlet_process,
+        required,
+        text_input,
+        to_string,
+    )
     from servlets.web import send_suspend_until_valid
 
     name = formlet(("div", "Name:", to_string(required(text_input()))), lambda n: n)

@@ -51,6 +51,7 @@ from typing import Any, Callable, Optional
 from werkzeug.exceptions import Forbidden
 
 from .cookies import Cookie, make_cookie, request_cookies
+from .response import Response, response_xexpr
 
 __all__ = ["CSRF_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "CsrfError", "check_csrf",
            "csrf_cookie", "csrf_field", "csrf_protect", "csrf_token", "valid_csrf_token"]
@@ -86,6 +87,13 @@ class CsrfError(Forbidden):
 
     def __str__(self) -> str:
         return f"403 Forbidden: CSRF check failed: {self.reason}"
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        """The ``403`` page: what happened and what to do."""
+        return response_xexpr(
+            ("html", ("head", ("title", "Forbidden")),
+             ("body", ("h1", "Forbidden"), ("p", self.description))),
+            code=403, message="Forbidden", headers=[("Cache-Control", "no-store")])
 
 
 def _key(key: Any, who: str) -> bytes:

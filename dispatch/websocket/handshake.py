@@ -146,7 +146,7 @@ def origin_policy(origins: Origins = None, who: str = "origins") -> OriginPolicy
     if isinstance(origins, bytes) or not isinstance(origins, Iterable):
         raise TypeError(f"{who} is a list of origins or {ANY_ORIGIN!r}, "
                         f"not {type(origins).__name__} {origins!r}")
-    allowed = set()
+    allowed: set = set()  # "null" and (scheme, host, port) keys
     for origin in origins:
         if not isinstance(origin, str):
             raise TypeError(f"{who}: an origin is a str, not {type(origin).__name__} "
