@@ -81,6 +81,8 @@ def test_id_cookie_login(example, tmp_path):
     assert "<title>Log in</title>" in session.get(p.base + "/", timeout=5).text
     welcome = session.post(p.base + "/login", data={"user": "alice"}, timeout=5)
     assert "<h1>Hello alice</h1>" in welcome.text
+    # the login cookie stays out of other sites' posts (SameSite=Lax: not Racket's default)
+    assert welcome.history[0].headers["Set-Cookie"].endswith("; Path=/; HttpOnly; SameSite=Lax")
     signed = session.cookies["user"]
     forged = signed.rsplit("&", 1)[0] + "&mallory"
     assert "Log in" in requests.get(p.base + "/", cookies={"user": forged}, timeout=5).text

@@ -1,6 +1,6 @@
 """Requests and responses.  Racket: ``web-server/http``.
 
 Below the dispatchers, as in Racket: the request and response structs, x-expressions,
-JSON, cookies, bindings, basic authentication and id cookies.  Nothing here imports a
+JSON, cookies, bindings, basic authentication, id cookies and CSRF tokens.  Nothing here imports a
 dispatcher or the servlet layer; :mod:`servlets` re-exports all of it.
 """
