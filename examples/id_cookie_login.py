@@ -50,6 +50,8 @@ def home(req):
 
 def login(req):
     user = extract_binding_single("user", request_bindings(req))
+    # HttpOnly; SameSite=Lax by default (other sites' forms do not carry it); over HTTPS,
+    # add secure=True.
     return redirect_to(url(home), see_other,
                        cookies=[make_id_cookie("user", user, key=KEY, path="/")])
 

@@ -4,7 +4,7 @@
     python examples/servlet_env_hello.py [--port 8000] [--no-web-browser]
 
 The page is at http://localhost:8000/servlets/standalone.rkt (``serve/servlet``'s
-default servlet path); press enter, or visit ``/quit``, to stop.
+default servlet path); press enter (run from a terminal) or Ctrl-C to stop.
 """
 from gevent import monkey
 

@@ -52,6 +52,16 @@ from dispatch.http.id_cookie import (
     valid_id_cookie,
 )
 
+from .csrf import (
+    CsrfError,
+    check_csrf,
+    csrf_cookie,
+    csrf_field,
+    csrf_formlet,
+    csrf_protect,
+    csrf_token,
+    valid_csrf_token,
+)
 from .dispatch_rules import (
     Arg,
     DispatchUrlError,
@@ -71,7 +81,7 @@ from .dispatch_rules import (
     ws_dispatch_rules,
 )
 from .managers import make_none_manager, make_threshold_lru_manager, make_timeout_manager
-from .templates import include_template
+from .templates import include_template, response_template
 from .web import (
     adjust_timeout,
     clear_continuation_table,
@@ -83,6 +93,7 @@ from .web import (
     send_forward,
     send_suspend,
     send_suspend_dispatch,
+    send_suspend_until_valid,
     with_errors_to_browser,
 )
 
@@ -163,6 +174,11 @@ def __getattr__(name):
         return getattr(module, name)
     raise AttributeError(f"module 'servlets' has no attribute {name!r}")
 
+
+def __dir__():
+    # The lazy names too: dir(servlets) and completion show serve_servlet and mount.
+    return sorted(set(globals()) | _LAZY)
+
 __all__ = [
     "APPLICATION_JSON_MIME_TYPE", "CData", "Comment", "InvalidXexpr", "PI", "Request",
     "Response", "TEXT_HTML_MIME_TYPE",
@@ -187,6 +203,13 @@ __all__ = [
     "make_threshold_lru_manager", "make_timeout_manager", "redirect_get",
     "redirect_get_forget", "send_back", "send_finish", "send_forward", "send_suspend",
     "send_suspend_dispatch", "with_errors_to_browser",
+    # cross-site request forgery (not in Racket)
+    "CsrfError", "check_csrf", "csrf_cookie", "csrf_field", "csrf_formlet", "csrf_protect",
+    "csrf_token", "valid_csrf_token",
+    # templates: a response from a rendered template (not in Racket)
+    "response_template",
+    # asking again after a validation error (not in Racket)
+    "send_suspend_until_valid",
 ]
 __all__ += [
     # request-structs, response-structs, digest-auth

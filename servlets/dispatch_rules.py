@@ -561,10 +561,14 @@ def ws_dispatch_rules(*rules, **accept_options) -> Callable:
     """A dispatcher for WebSocket upgrades routed by the same patterns:
     ``handler(ws_conn, *arguments)``.  Rules are ``(pattern, handler)``; requests that
     are not upgrades, or whose path no rule matches, decline.  ``accept_options``
-    (``options=``, ``deflate=``, ``origins=``, ``subprotocol=``) go to the handshake."""
+    (``options=``, ``deflate=``, ``origins=``, ``subprotocol=``) go to the handshake: a
+    browser's handshake from another site than the server's own host gets 403 unless
+    ``origins`` lists its origin (see :func:`dispatch.websocket.handshake.origin_policy`)."""
     from dispatch.websocket.dispatcher import accept
-    from dispatch.websocket.handshake import is_upgrade
+    from dispatch.websocket.handshake import is_upgrade, origin_policy
 
+    accept_options["origins"] = origin_policy(accept_options.get("origins"),
+                                              "ws_dispatch_rules: origins")
     compiled = _compile_rules([(r[0], "*", r[-1]) for r in rules])
 
     def dispatcher(conn, request):

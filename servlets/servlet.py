@@ -2,9 +2,11 @@
 ``serve/launch/wait``)."""
 from __future__ import annotations
 
+import inspect
 import logging
+import math
 import reprlib
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from dispatch.connection import WSGIApp
 from dispatch.core import Dispatcher, next_dispatcher
@@ -15,7 +17,7 @@ from dispatch.safety_limits import SafetyLimits
 
 from .servlet_structs import any_to_response
 
-__all__ = ["dispatch_servlet", "serve_launch_wait"]
+__all__ = ["check_dispatcher", "check_servlet", "dispatch_servlet", "serve_launch_wait"]
 
 log = logging.getLogger("dispatch")
 
@@ -37,6 +39,66 @@ def _server_error() -> WSGIApp:
                          [b"Internal Server Error\n"])
 
 
+def _positional_arity(fn: Callable) -> Optional[Tuple[int, float]]:
+    """(required, most) positional arguments ``fn`` takes, or None when Python cannot
+    tell (some builtins)."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    required, most = 0, 0.0
+    for p in parameters:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            most += 1
+            required += p.default is p.empty
+        elif p.kind is p.VAR_POSITIONAL:
+            most = math.inf
+    return required, most
+
+
+def check_servlet(start: object, who: str) -> None:
+    """Refuse, with a ``TypeError`` naming ``who``, what cannot be a servlet (a procedure
+    called with the request).  The rule: a callable whose signature *requires* two or
+    more positional arguments is a dispatcher (``conn, request``), not a servlet, and
+    one that takes no positional argument cannot be called with the request."""
+    if not callable(start):
+        raise TypeError(f"{who}: start must be a procedure taking the request, given "
+                        f"{type(start).__name__} {start!r}")
+    arity = _positional_arity(start)
+    if arity is None:
+        return
+    required, most = arity
+    if required >= 2:
+        raise TypeError(
+            f"{who}: {_name(start)} takes {required} arguments: it is a dispatcher "
+            f"(conn, request), not a servlet (request); give it to "
+            f"serve_servlet(..., extra_dispatchers=[...]) or serve it with "
+            f"dispatch.server.serve")
+    if most < 1:
+        raise TypeError(f"{who}: {_name(start)} takes no argument; a servlet is called "
+                        f"with the request")
+
+
+def check_dispatcher(dispatcher: object, who: str) -> None:
+    """Refuse, with a ``TypeError`` naming ``who``, what cannot be a dispatcher (a
+    procedure called with ``conn, request``): a servlet (one argument) is the usual
+    mistake."""
+    if not callable(dispatcher):
+        raise TypeError(f"{who}: a dispatcher is a procedure taking (conn, request), given "
+                        f"{type(dispatcher).__name__} {dispatcher!r}")
+    arity = _positional_arity(dispatcher)
+    if arity is None:
+        return
+    required, most = arity
+    if most < 2:
+        hint = " (a servlet? wrap it: dispatch_servlet(start))" if most == 1 else ""
+        raise TypeError(f"{who}: {_name(dispatcher)} takes {int(most)} argument(s), a "
+                        f"dispatcher takes (conn, request){hint}")
+    if required > 2:
+        raise TypeError(f"{who}: {_name(dispatcher)} requires {required} arguments, a "
+                        f"dispatcher is called with (conn, request)")
+
+
 def dispatch_servlet(start: Callable[[Request], WSGIApp],
                      regexp: Optional[Regex] = None) -> Dispatcher:
     """A dispatcher that answers with ``start(request)``.
@@ -48,11 +110,10 @@ def dispatch_servlet(start: Callable[[Request], WSGIApp],
     :func:`servlets.servlet_structs.set_any_to_response` turns into one (Racket's
     ``any->response``).  Anything else (a str, a dict, None, ... with the default
     converter) is answered with a 500 and one log line naming the servlet and what it
-    returned.
+    returned.  A dispatcher given as ``start`` (it requires two positional arguments:
+    see :func:`check_servlet`) is a ``TypeError`` here.
     """
-    if not callable(start):
-        raise TypeError(f"dispatch_servlet: start must be a procedure taking the request, "
-                        f"given {type(start).__name__} {start!r}")
+    check_servlet(start, "dispatch_servlet")
     search = path_searcher(regexp, "dispatch_servlet: regexp") if regexp is not None else None
 
     def servlet(conn, request):

@@ -12,8 +12,9 @@
 
     serve_servlet(start)            # http://localhost:8000/servlets/standalone.rkt
 
-It composes, as Racket's does: ``/quit`` (when ``quit``), the servlet for paths that
-``servlet_regexp`` finds, the files of ``extra_files_paths`` then of
+It composes, as Racket's does: ``/quit`` (when ``quit``), then ``extra_dispatchers``
+(not in Racket: events, WebSockets, any dispatcher on the same port), the servlet for
+paths that ``servlet_regexp`` finds, the files of ``extra_files_paths`` then of
 ``server_root_path``'s ``htdocs``, and ``file_not_found_responder`` for the rest; it
 serves them with :func:`dispatch.server.serve`, prints the banner, and waits.
 :func:`serve_servlet_dispatcher` builds the same dispatcher without serving it, and
@@ -44,7 +45,8 @@ from dispatch.safety_limits import SafetyLimits, make_safety_limits
 from dispatch.server import read_line, serve, wait_then_stop
 
 from . import stateful
-from .servlet import dispatch_servlet
+from .one_port import extra_dispatchers as _extra_dispatchers
+from .servlet import check_servlet, dispatch_servlet
 from .setup import make_default_path_to_servlet
 
 __all__ = ["mount", "serve_servlet", "serve_servlet_dispatcher"]
@@ -142,6 +144,7 @@ def serve_servlet_dispatcher(
         start: Callable, *, servlet_path: str = "/servlets/standalone.rkt",
         servlet_regexp: Union[str, re.Pattern, None] = None,
         stateless: bool = False, manager: Any = None,
+        extra_dispatchers: Iterable[Any] = (), route: Optional[str] = None,
         server_root_path: Optional[PathLike] = None,
         extra_files_paths: Optional[Iterable[FilesPath]] = None,
         file_not_found_responder: Optional[Callable] = None,
@@ -152,19 +155,25 @@ def serve_servlet_dispatcher(
         servlet_loading_responder: Optional[Callable] = None) -> Dispatcher:
     """The dispatcher :func:`serve_servlet` serves (same keywords); ``quit_event``, when
     given, is set by a request for ``/quit``."""
+    check_servlet(start, "serve_servlet")
+    extras = _extra_dispatchers(extra_dispatchers)
     if servlet_responder is None:
         servlet_responder = responders.servlet_error_responder  # Racket's default
     if servlet_regexp is None:
         servlet_regexp = "^" + re.escape(servlet_path) + "$"
+    if route is not None and stateless:
+        raise ValueError("serve_servlet: route= is for stateful servlets (stateless=False)")
     if stateless:
         servlet = dispatch_servlet(start)
         if servlet_responder is not None:
             servlet = _with_responder(servlet, servlet_responder)
     else:
-        servlet = stateful.make(start, manager=manager, servlet_responder=servlet_responder)
+        servlet = stateful.make(start, manager=manager, servlet_responder=servlet_responder,
+                                route=route)
     chain: list = []
     if quit_event is not None:
         chain.append(_quit_server(quit_event))
+    chain.extend(extras)
     chain.append(filter_.make(servlet_regexp, servlet))
     if servlets_root is not None:  # Racket's servlets:make over servlets-root
         _, url_to_servlet = dispatch_servlets.make_cached_url_to_servlet(
@@ -189,6 +198,25 @@ def serve_servlet_dispatcher(
     return core
 
 
+def _answering_url(server_url: str, servlet_path: str,
+                   servlet_regexp: Union[str, re.Pattern, None]) -> str:
+    """The banner's URL: the servlet's when ``servlet_regexp`` takes ``servlet_path``."""
+    if servlet_regexp is None or filter_.path_searcher(servlet_regexp)(servlet_path):
+        return server_url + servlet_path
+    return server_url
+
+
+def _stdin_is_interactive() -> bool:
+    """Whether standard input is a terminal this process reads in the foreground: the
+    only case where "press enter" is asked for without being told (a closed or
+    redirected input, as under nohup, systemd or a pipe, never stops the server)."""
+    try:
+        fd = sys.stdin.fileno()
+        return os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def _server_url(port: int, ssl: bool) -> str:
     scheme = "https" if ssl else "http"
     default = 443 if ssl else 80
@@ -197,13 +225,15 @@ def _server_url(port: int, ssl: bool) -> str:
 
 def serve_servlet(
         start: Callable, *, command_line: bool = False,
-        launch_browser: Optional[bool] = None, quit: Optional[bool] = None,  # noqa: A002
+        launch_browser: Optional[bool] = None, quit: bool = False,  # noqa: A002
         banner: Optional[bool] = None, listen_ip: Optional[str] = "127.0.0.1",
         port: int = 8000, max_waiting: int = 511,
         safety_limits: Optional[SafetyLimits] = None,
         servlet_path: str = "/servlets/standalone.rkt",
         servlet_regexp: Union[str, re.Pattern, None] = None,
         stateless: bool = False, manager: Any = None,
+        extra_dispatchers: Iterable[Any] = (), route: Optional[str] = None,
+        stop_on_enter: Optional[bool] = None,
         server_root_path: Optional[PathLike] = None,
         extra_files_paths: Optional[Iterable[FilesPath]] = None,
         servlets_root: Optional[PathLike] = None,
@@ -218,14 +248,25 @@ def serve_servlet(
     """Serve ``start(request)`` and wait until the server is stopped.  Racket:
     ``serve/servlet``; the keywords are its own, Python-spelled.
 
-    * ``command_line``: the defaults of ``launch_browser``, ``quit`` and ``banner`` are
-      ``not command_line``.  ``launch_browser`` opens ``servlet_path`` in a browser;
+    * ``command_line``: the defaults of ``launch_browser`` and ``banner`` are ``not
+      command_line``.  ``launch_browser`` opens ``servlet_path`` in a browser;
       ``banner`` prints ``Your Web application is running at <url>.`` (with the port
-      actually bound: ``port=0`` takes a free one).
-    * ``quit``: a request for ``/quit`` stops the server (Racket), and so does a line
-      or the end of standard input (``Press enter``, as this project's programs).
-      SIGINT and SIGTERM always stop it.  Stopping is graceful: requests in flight get
-      up to ``stop_timeout`` seconds.
+      actually bound: ``port=0`` takes a free one), ``<url>`` naming ``servlet_path``
+      whenever the servlet answers it (Racket names it only with a browser).
+    * ``quit=True``: a request for ``/quit`` stops the server.  Off by default (Racket:
+      ``not command_line``): any web page could stop it with ``<img src=/quit>``.
+    * ``stop_on_enter``: a line or the end of standard input stops the server.  By
+      default only when standard input is a terminal read in the foreground (and not
+      ``command_line``): a closed or redirected input (nohup, systemd, ``< /dev/null``)
+      never stops it.  Not in Racket.  SIGINT and SIGTERM always stop it.  Stopping is
+      graceful: requests in flight get up to ``stop_timeout`` seconds.
+    * ``extra_dispatchers``: dispatchers tried before the servlet, on the same port
+      (not in Racket): ``ws_dispatch_rules(...)``, a ``ws_service_mapper(...)``,
+      ``(r"^/events$", make_sse())``, any dispatcher (see :mod:`servlets.one_port`).
+      ``start`` itself must be a servlet: a dispatcher there (a callable requiring two
+      positional arguments) is a ``TypeError`` at the call.
+    * ``route``: the process's name for sticky routing of stateful servlets (see
+      :func:`servlets.stateful.make`).
     * ``servlet_path``/``servlet_regexp``: ``start`` answers the paths in which
       ``servlet_regexp`` is found (by default, ``servlet_path`` alone); ``""`` takes
       every path (see ``serve_dispatch``).
@@ -255,8 +296,8 @@ def serve_servlet(
     """
     if launch_browser is None:
         launch_browser = not command_line
-    if quit is None:
-        quit = not command_line  # noqa: A001
+    if stop_on_enter is None:
+        stop_on_enter = not command_line and _stdin_is_interactive()
     if banner is None:
         banner = not command_line
     if safety_limits is None:
@@ -275,7 +316,8 @@ def serve_servlet(
     done = gevent.event.Event()
     dispatcher = serve_servlet_dispatcher(
         start, servlet_path=servlet_path, servlet_regexp=servlet_regexp,
-        stateless=stateless, manager=manager, server_root_path=server_root_path,
+        stateless=stateless, manager=manager, extra_dispatchers=extra_dispatchers,
+        route=route, server_root_path=server_root_path,
         extra_files_paths=extra_files_paths,
         file_not_found_responder=file_not_found_responder,
         servlet_responder=servlet_responder, log_file=log_file, log_format=log_format,
@@ -299,13 +341,14 @@ def serve_servlet(
         gevent.get_hub().threadpool.spawn(webbrowser.open, launch_url)
     if banner:
         print(f"Your Web application is running at "
-              f"{launch_url if launch_browser else server_url}.")
+              f"{_answering_url(server_url, servlet_path, servlet_regexp)}.")
+        if stop_on_enter or quit:
+            print(" or ".join((["Press enter"] if stop_on_enter else [])
+                              + (["visit /quit"] if quit else [])) + " to stop it.")
         print("Stop this program at any time to terminate the Web Server.")
-        if quit:
-            print("Press enter (or visit /quit) to stop it.")
         sys.stdout.flush()
 
-    if quit:
+    if stop_on_enter:
         def wait_for_enter():
             read_line()
             done.set()

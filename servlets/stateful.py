@@ -50,6 +50,7 @@ from dispatch.http.response import exception_response, response_xexpr
 from . import web_cells
 from .managers import make_threshold_lru_manager
 from .managers.manager import ExpirationHandler, Manager, NoContinuation, ServletManagerError
+from .servlet import check_servlet
 from .servlet_structs import any_to_response
 
 __all__ = [
@@ -79,10 +80,14 @@ current_servlet_continuation_expiration_handler: contextvars.ContextVar[Expirati
 
 
 def default_expiration_handler(request: Request):
-    """Racket's default: the "Page Has Expired." page of ``dispatch/servlet``."""
+    """Racket's default: the "Page Has Expired." page of ``dispatch/servlet``, answered
+    ``410 Gone`` (Racket: ``200``) so that logs, proxies and scripts see that nothing was
+    done; browsers show the page all the same.  ``Cache-Control: no-store``: never kept
+    for the URL."""
     return response_xexpr(
         ("html", ("head", ("title", "Page Has Expired.")),
-         ("body", ("p", "Sorry, this page has expired. Please go back."))))
+         ("body", ("p", "Sorry, this page has expired. Please go back."))),
+        code=410, headers=[("Cache-Control", "no-store")])
 
 
 def _server_error():
@@ -551,6 +556,7 @@ def make(start: Callable[[Request], Any], manager: Optional[Manager] = None, *,
     so that a proxy can send the browser's next requests here (nginx: ``map
     $cookie_route $backend``).  ``servlet_responder(url, exception)`` answers a servlet
     that raises (Racket's ``#:servlet-responder``; default: a plain 500 page)."""
+    check_servlet(start, "servlets.stateful.make")
     if manager is None:
         manager = make_threshold_lru_manager(None, DEFAULT_MEMORY_THRESHOLD,
                                              max_instances=DEFAULT_MAX_INSTANCES)

@@ -27,18 +27,27 @@ Racket's ``@in[x xs]{...}`` loop (``in``, a ``for/list`` in the template) is Jin
 a :class:`~dispatch.http.xexpr.CData`, to be placed inside an x-expression as it is
 (``("html", include_template_xml("static.html"))``); a plain ``include_template`` result
 there is text, and its markup would be escaped.
+
+X-expressions in templates (not in Racket, whose templates splice strings): a ``CData``
+is safe HTML to Jinja (it has ``__html__``), and the ``xexpr`` filter renders an
+x-expression, or a list of them such as a formlet's ``formlet_display(f)``, as HTML
+that is not escaped again: ``{{ form|xexpr }}``.  :func:`response_template` answers
+with a rendered template, as ``response_xexpr`` with an x-expression.
 """
 from __future__ import annotations
 
+import mimetypes
 import os
 import sys
 import threading
-from typing import Any, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
-from dispatch.http.xexpr import CData
+from dispatch.http.cookies import Cookie
+from dispatch.http.response import TEXT_HTML_MIME_TYPE, Headers, Response, response_full
+from dispatch.http.xexpr import CData, xexpr_to_string
 
-__all__ = ["include_template", "template_environment"]
-__all__ += ["include_template_xml"]
+__all__ = ["include_template", "include_template_xml", "response_template",
+           "template_environment", "xexpr_html"]
 
 _AUTOESCAPE = (".html", ".htm", ".xml", ".xhtml")
 _environments: dict = {}
@@ -67,8 +76,29 @@ def template_environment(directory: Union[str, os.PathLike]):
                 autoescape=lambda name: name is not None and name.lower().endswith(_AUTOESCAPE),
                 undefined=jinja2.StrictUndefined,  # a misspelt variable is an error
                 keep_trailing_newline=True)
+            env.filters["xexpr"] = xexpr_html
             _environments[directory] = env
     return env
+
+
+def xexpr_html(x: Any):
+    """``x``, an x-expression or a list of them (a forest: a list whose first item is
+    not a tag), as HTML that Jinja does not escape again (``markupsafe.Markup``); the
+    ``xexpr`` filter of every template."""
+    from markupsafe import Markup
+
+    if isinstance(x, list) and not (x and isinstance(x[0], str)):
+        return Markup("".join(xexpr_to_string(item) for item in x))
+    return Markup(xexpr_to_string(x))
+
+
+def _caller_path(path: Union[str, os.PathLike], depth: int) -> str:
+    path = os.fspath(path)
+    if not os.path.isabs(path):
+        caller = sys._getframe(depth + 1).f_globals.get("__file__")
+        base = os.path.dirname(os.path.abspath(caller)) if caller else os.getcwd()
+        path = os.path.join(base, path)
+    return path
 
 
 def include_template(path: Union[str, os.PathLike], **variables: Any) -> str:
@@ -76,7 +106,7 @@ def include_template(path: Union[str, os.PathLike], **variables: Any) -> str:
     ``include-template``.  A relative ``path`` is taken from the directory of the
     calling module's file.  Returns a string (a ``markupsafe.Markup`` for escaped
     templates); an undefined variable raises ``jinja2.UndefinedError``."""
-    return _render(path, sys._getframe(1).f_globals.get("__file__"), variables)
+    return _render(_caller_path(path, 1), variables)
 
 
 def include_template_xml(path: Union[str, os.PathLike], **variables: Any) -> CData:
@@ -84,14 +114,10 @@ def include_template_xml(path: Union[str, os.PathLike], **variables: Any) -> CDa
     as it is where an x-expression includes it.  Racket: ``include-template/xml``
     (its ``cdata``).  Only use it for templates whose values are escaped (``.html``
     and the like) or trusted: the text is not escaped again."""
-    return CData(_render(path, sys._getframe(1).f_globals.get("__file__"), variables))
+    return CData(_render(_caller_path(path, 1), variables))
 
 
-def _render(path: Union[str, os.PathLike], caller: Any, variables: dict) -> str:
-    path = os.fspath(path)
-    if not os.path.isabs(path):
-        base = os.path.dirname(os.path.abspath(caller)) if caller else os.getcwd()
-        path = os.path.join(base, path)
+def _render(path: str, variables: Mapping[str, Any]) -> str:
     directory, name = os.path.split(os.path.abspath(path))
     template = template_environment(directory).get_template(name)
     text = template.render(**variables)
@@ -100,3 +126,34 @@ def _render(path: Union[str, os.PathLike], caller: Any, variables: dict) -> str:
 
         return Markup(text)
     return text
+
+
+def response_template(path: Union[str, os.PathLike],
+                      variables: Optional[Mapping[str, Any]] = None, *, code: int = 200,
+                      message: Optional[str] = None, mime_type: Optional[str] = None,
+                      headers: Headers = None, cookies: Iterable[Cookie] = (),
+                      **more: Any) -> Response:
+    """A response whose body is the template at ``path`` rendered with ``variables``
+    and the other keywords (as :func:`include_template`: a relative path is taken from
+    the calling module's directory).  Not in Racket, where a template's string goes to
+    ``response/full``.  ``mime_type`` defaults to the file's (``.html``: ``text/html;
+    charset=utf-8``); ``code``, ``message``, ``headers`` and ``cookies`` are
+    ``response_full``'s.  A template variable with one of these names goes in
+    ``variables``::
+
+        return response_template("board.html", cards=cards, form=formlet_display(f))
+    """
+    if variables is not None and not isinstance(variables, Mapping):
+        raise TypeError(f"response_template: variables is a mapping of names to values, "
+                        f"not {type(variables).__name__} {variables!r}")
+    full = _caller_path(path, 1)
+    text = _render(full, {**(variables or {}), **more})
+    if mime_type is None:
+        guessed = mimetypes.guess_type(full)[0]
+        if guessed is None or guessed == "text/html":
+            mime_type = TEXT_HTML_MIME_TYPE
+        else:
+            mime_type = guessed + ("; charset=utf-8" if guessed.startswith("text/") or
+                                   guessed.endswith("xml") else "")
+    return response_full(code, message, None, mime_type, headers,
+                         [str(text).encode("utf-8")], cookies=cookies)

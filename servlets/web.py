@@ -25,12 +25,15 @@ current-servlet-continuation-expiration-handler  ``current_servlet_continuation_
 ===============================================  ============================================
 
 What differs from Racket, because a Python function cannot be resumed twice: see
-:mod:`servlets.stateful`.
+:mod:`servlets.stateful`.  Hence :func:`send_suspend_until_valid` (not in Racket): a
+``send_suspend`` URL is used once, so a form whose answer fails validation is asked
+again with a new page rather than by raising.
 """
 from __future__ import annotations
 
+import functools
 import traceback
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
 from urllib.parse import SplitResult, urlsplit
 
 from dispatch.http.request import Request
@@ -49,6 +52,7 @@ __all__ = [
     "send_suspend", "send_suspend_dispatch", "send_forward", "send_back", "send_finish",
     "redirect_get", "redirect_get_forget", "clear_continuation_table", "adjust_timeout",
     "with_errors_to_browser", "current_servlet_continuation_expiration_handler",
+    "send_suspend_until_valid",
 ]
 __all__ += ["is_continuation_url", "send_suspend_url", "send_suspend_url_dispatch",
             "servlet_prompt"]
@@ -60,6 +64,8 @@ __all__ += ["is_continuation_url", "send_suspend_url", "send_suspend_url_dispatc
 #: except servlet_prompt as sent: handler(sent.response)``.  It derives from
 #: ``BaseException``, so that ``except Exception`` in servlet code lets it through.
 servlet_prompt = _SendBack
+
+T = TypeVar("T")
 
 
 def send_suspend(response_generator: Callable[[str], Any]) -> Request:
@@ -88,6 +94,48 @@ def send_suspend_url_dispatch(
     ``urllib.parse.SplitResult``.  Racket: ``send/suspend/url/dispatch``."""
     return stateful.send_suspend_dispatch(
         lambda embed_url: response_generator(lambda handler: urlsplit(embed_url(handler))))
+
+
+def send_suspend_until_valid(
+        response_generator: Callable[[str, Optional[Exception]], Any],
+        validate: Callable[[Request], T],
+        errors: Union[Type[Exception], Tuple[Type[Exception], ...]] = ValueError) -> T:
+    """Ask until the answer is valid: send ``response_generator(k_url, None)``, pass the
+    request that comes back to ``validate``, and return its value; while ``validate``
+    raises one of ``errors`` (``ValueError`` by default: ``int("x")``, a formlet's
+    ``FormletError``, your own checks), send ``response_generator(new_k_url, error)``
+    instead, so the page can show what was wrong.  Not in Racket.
+
+    Why: a URL of ``send_suspend`` resumes once.  An exception in the code after it is
+    a 500 and ends the session; the user's corrected form then meets the expiration
+    page.  Here each attempt gets a page of its own (the earlier pages' URLs expire, as
+    any used ``send_suspend`` URL)::
+
+        def ask_age(k_url, error):
+            return response_xexpr(("form", [("action", k_url), ("method", "post")],
+                                   ("p", str(error)) if error else "",
+                                   "Age:", ("input", [("name", "age")])))
+
+        age = send_suspend_until_valid(ask_age, lambda req: int(req.form["age"]))
+    """
+    if not isinstance(errors, tuple):
+        errors = (errors,)
+    if not errors or not all(isinstance(e, type) and issubclass(e, Exception)
+                             for e in errors):
+        raise TypeError(f"send_suspend_until_valid: errors is an exception class or a "
+                        f"tuple of them, not {errors!r}")
+    error: Optional[Exception] = None
+    while True:
+        request = send_suspend(functools.partial(_with_error, response_generator, error))
+        try:
+            return validate(request)
+        except errors as exc:
+            error = exc
+
+
+def _with_error(response_generator: Callable[[str, Optional[Exception]], Any],
+                error: Optional[Exception], k_url: str) -> Any:
+    return response_generator(k_url, error)
 
 
 def send_forward(response_generator: Callable[[str], Any]) -> Request:

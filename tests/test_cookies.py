@@ -153,6 +153,32 @@ def test_expired_id_cookie_is_refused(app, monkeypatch):
     assert ask(app, old) is None  # shelf_life=3600
 
 
+def test_id_cookie_is_same_site_lax_by_default_over_a_socket(served):
+    # Not Racket's default (its make-id-cookie has no SameSite): a cross-site form post
+    # does not carry the login.
+    def login(req):
+        return response_empty(cookies=[make_id_cookie("user", "alice", key=KEY, path="/")])
+
+    base = served(dispatch_servlet(login))
+    header = requests.get(base + "/", timeout=5).headers["Set-Cookie"]
+    assert header.startswith("user=") and header.endswith("; Path=/; HttpOnly; SameSite=Lax")
+
+
+@pytest.mark.parametrize("kwargs, tail", [
+    ({"same_site": "Strict"}, "; HttpOnly; SameSite=Strict"),
+    ({"same_site": None}, "; HttpOnly"),
+    ({"same_site": "none", "secure": True}, "; Secure; HttpOnly; SameSite=None"),
+    ({"secure": True}, "; Secure; HttpOnly; SameSite=Lax"),
+])
+def test_id_cookie_same_site_and_secure(kwargs, tail):
+    assert make_id_cookie("user", "alice", key=KEY, **kwargs).header_value().endswith(tail)
+
+
+def test_id_cookie_same_site_none_needs_secure():
+    with pytest.raises(ValueError, match="secure=True"):
+        make_id_cookie("user", "alice", key=KEY, same_site="None")
+
+
 def test_id_cookie_defaults_to_http_only_and_logout_expires_it():
     assert make_id_cookie("user", "alice", key=KEY).http_only
     assert logout_id_cookie("user", path="/").header_value() \

@@ -1,5 +1,6 @@
 """The ports of the Racket web-server documentation's examples, run as their docstrings
-say (``--port 0 --no-web-browser``), read from their banner and stopped with enter."""
+say (``--port 0 --no-web-browser``) from a terminal, read from their banner and stopped
+with enter."""
 import re
 
 import pytest
@@ -15,7 +16,7 @@ def example():
     running = []
 
     def start(*argv):
-        running.append(Program([*argv, *ARGS]))
+        running.append(Program([*argv, *ARGS], tty=True))
         return running[-1]
 
     yield start
@@ -80,6 +81,8 @@ def test_id_cookie_login(example, tmp_path):
     assert "<title>Log in</title>" in session.get(p.base + "/", timeout=5).text
     welcome = session.post(p.base + "/login", data={"user": "alice"}, timeout=5)
     assert "<h1>Hello alice</h1>" in welcome.text
+    # the login cookie stays out of other sites' posts (SameSite=Lax: not Racket's default)
+    assert welcome.history[0].headers["Set-Cookie"].endswith("; Path=/; HttpOnly; SameSite=Lax")
     signed = session.cookies["user"]
     forged = signed.rsplit("&", 1)[0] + "&mallory"
     assert "Log in" in requests.get(p.base + "/", cookies={"user": forged}, timeout=5).text

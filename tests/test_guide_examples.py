@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import gevent
 import pytest
@@ -39,7 +39,9 @@ class GuideProgram:
                     raise AssertionError(f"{name} exited: {self.proc.stderr.read()}")
                 match = _BANNER.search(line.strip())
                 if match:
-                    self.url = match.group(1).replace("localhost", "127.0.0.1") + "/"
+                    # the server's root (the banner names the servlet's own URL)
+                    parts = urlsplit(match.group(1).replace("localhost", "127.0.0.1"))
+                    self.url = f"{parts.scheme}://{parts.netloc}/"
 
     def get(self, url: str, **params) -> requests.Response:
         return requests.get(urljoin(self.url, url), params=params or None, timeout=TIMEOUT)

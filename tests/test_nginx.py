@@ -1,7 +1,8 @@
 """nginx (Debian's package) in front of a served dispatcher, configured by
-docs/nginx.conf: a page, an event stream with its heartbeats, and a WebSocket echo,
-through the proxy.  Skips where nginx is not installed (bash .ci/setup installs it, as
-root)."""
+docs/nginx.conf: a page, an event stream with its heartbeats, and a WebSocket echo
+(with its origin check), through the proxy; and two processes of a stateful servlet
+behind docs/nginx-stateful.conf.  Skips where nginx is not installed (bash .ci/setup
+installs it, as root)."""
 from __future__ import annotations
 
 import http.client
@@ -24,6 +25,7 @@ from servlets import response_full
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(ROOT, "docs", "nginx.conf")
+STATEFUL_TEMPLATE = os.path.join(ROOT, "docs", "nginx-stateful.conf")
 
 
 def nginx_binary():
@@ -52,13 +54,16 @@ def listening(port: int) -> bool:
 class Nginx:
     """nginx in the foreground, every file in ``directory``, stopped by :meth:`stop`."""
 
-    def __init__(self, binary: str, directory, upstream: str, start_timeout: float = 10):
+    def __init__(self, binary: str, directory, upstream: str, start_timeout: float = 10,
+                 template: str = TEMPLATE, **fill: str):
         self.directory = str(directory)
         for sub in ("logs", "tmp"):
             os.makedirs(os.path.join(self.directory, sub), exist_ok=True)
         error_log = os.path.join(self.directory, "logs", "error.log")
-        with open(TEMPLATE) as template:
-            text = template.read()
+        with open(template) as source:
+            text = source.read()
+        for name, value in fill.items():
+            text = text.replace(f"@{name}@", value)
         for _attempt in range(3):  # the free port may be taken between the probe and nginx
             self.port = free_port()
             conf = os.path.join(self.directory, "nginx.conf")
@@ -102,8 +107,8 @@ def nginx(tmp_path):
     binary = nginx_binary()
     started = []
 
-    def start(upstream_base: str) -> Nginx:
-        proxy = Nginx(binary, tmp_path, upstream_base.split("//", 1)[1])
+    def start(upstream_base: str = "", **options) -> Nginx:
+        proxy = Nginx(binary, tmp_path, upstream_base.split("//", 1)[-1], **options)
         started.append(proxy)
         return proxy
 
@@ -185,3 +190,75 @@ def test_websocket_echo_through_nginx(served, nginx, app):
         assert ws.receive_bytes() == b"\x00" * 100_000
         ws.send_json({"after": "binary"})
         assert ws.receive_json() == {"after": "binary"}
+
+
+def test_websocket_origins_through_nginx(served, nginx, app):
+    # nginx passes the browser's Host on (proxy_set_header Host $http_host), so a page
+    # served through nginx opens its WebSockets, and another site's page cannot.
+    from dispatch.websocket import HandshakeFailed
+
+    proxy = nginx(served(app[0]))
+    own = {"Origin": f"http://{proxy.base}"}
+    with websocket_connect(f"ws://{proxy.base}/ws", headers=own, timeout=5) as ws:
+        ws.send_text("same origin")
+        assert ws.receive_text() == "same origin"
+    with pytest.raises(HandshakeFailed, match="403"):
+        websocket_connect(f"ws://{proxy.base}/ws", headers={"Origin": "http://evil.example"},
+                          timeout=5)
+
+
+def test_stateful_processes_behind_nginx_fresh_browsers_land_on_both(nginx, tmp_path):
+    """Two processes, each a stateful servlet with its route; nginx by
+    docs/nginx-stateful.conf.  Browsers without the cookie come from 16 addresses (all
+    of 127/8 is loopback): both processes get some (the old map sent all of them to the
+    first), and each browser then stays where its continuation lives."""
+    import re
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = (
+        "from gevent import monkey; monkey.patch_all()\n"
+        "import sys\n"
+        "from dispatch.server import read_line, serve\n"
+        "from servlets import response_xexpr\n"
+        "from servlets.stateful import make\n"
+        "from servlets.web import send_suspend\n"
+        "route = sys.argv[1]\n"
+        "def start(request):\n"
+        "    send_suspend(lambda k: response_xexpr(('a', [('href', k)], route)))\n"
+        "    return response_xexpr(('p', 'resumed on ' + route))\n"
+        "stop = serve(make(start, route=route), port=0, listen_ip='127.0.0.1')\n"
+        "print(stop.port, flush=True)\n"
+        "read_line()\n"
+        "stop(timeout=1)\n")
+    processes = [subprocess.Popen([sys.executable, "-c", child, route], cwd=root,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  env={**os.environ, "PYTHONPATH": root})
+                 for route in ("w1", "w2")]
+    try:
+        with gevent.Timeout(30):
+            ports = [p.stdout.readline().decode().strip() for p in processes]
+        proxy = nginx(template=STATEFUL_TEMPLATE, W1=ports[0], W2=ports[1])
+        landed = {}
+        for i in range(2, 18):
+            source = f"127.0.0.{i}"
+            status, headers, body = get(proxy.base, "/", source_ip=source)
+            assert status == 200
+            route = re.search(rb">(w[12])</a>", body).group(1).decode()
+            assert headers["Set-Cookie"] == f"route={route}; Path=/; HttpOnly; SameSite=Lax"
+            landed[source] = route
+            # The same browser, cookie in hand, from another address: back to its process.
+            link = re.search(rb'href="([^"]+)"', body).group(1).decode()
+            other = f"127.0.0.{40 + i}"
+            status, _, page = get(proxy.base, link, source_ip=other,
+                                  headers={"Cookie": f"route={route}"})
+            assert (status, page) == (200, f"<p>resumed on {route}</p>".encode())
+        assert set(landed.values()) == {"w1", "w2"}, landed
+        # Without its cookie, a browser's requests all go to one process (its address).
+        again = {get(proxy.base, "/", source_ip="127.0.0.2")[2] for _ in range(4)}
+        assert len({re.search(rb">(w[12])</a>", b).group(1) for b in again}) == 1
+    finally:
+        for p in processes:
+            p.stdin.close()
+            p.wait(timeout=30)
+            p.stdout.close()

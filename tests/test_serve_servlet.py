@@ -1,15 +1,19 @@
 """serve_servlet (Racket's serve/servlet): the composed dispatcher in-process, and whole
-programs in subprocesses read from their banner, stopped with enter, end of input,
-``/quit`` and SIGTERM."""
+programs in subprocesses read from their banner, stopped with enter (on a terminal, or
+when asked), end of input (only when asked), ``/quit`` (only when asked) and SIGTERM."""
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import re
 import signal
 import socket
 import subprocess
 import sys
+import termios
 import textwrap
+import time
 
 import gevent
 import pytest
@@ -24,15 +28,31 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BANNER = re.compile(r"Your Web application is running at (\S+?)\.$")
 
 
+def _controlling_terminal() -> None:
+    # In the child: a session of its own, whose controlling terminal is its standard
+    # input (a pty), with this process group in the foreground, as a shell's job.
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Program:
     """A program that serves with serve_servlet, started as a user would; ``url`` is
-    what its banner says (with 127.0.0.1 for localhost), ``base`` the server's root."""
+    what its banner says (with 127.0.0.1 for localhost), ``base`` the server's root.
+    ``tty=True``: its standard input is a terminal (a pty), as when run from a shell;
+    otherwise a pipe."""
 
-    def __init__(self, argv: list, timeout: float = 20) -> None:
+    def __init__(self, argv: list, timeout: float = 20, tty: bool = False) -> None:
+        self.terminal = None
+        stdin: object = subprocess.PIPE
+        if tty:
+            self.terminal, stdin = pty.openpty()
         self.proc = subprocess.Popen(
-            [sys.executable, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, *argv], stdin=stdin, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1"))
+            env=dict(os.environ, PYTHONPATH=ROOT, PYTHONUNBUFFERED="1"),
+            preexec_fn=_controlling_terminal if tty else None)
+        if tty:
+            os.close(stdin)  # type: ignore[arg-type]  # the pty's child side
         self.lines: list = []
         self.url = ""
         with gevent.Timeout(timeout, AssertionError(f"{argv} did not start")):
@@ -47,8 +67,11 @@ class Program:
         self.base = re.match(r"https?://[^/]+", self.url).group(0)
 
     def press_enter(self) -> None:
-        self.proc.stdin.write("\n")
-        self.proc.stdin.flush()
+        if self.terminal is not None:
+            os.write(self.terminal, b"\n")
+        else:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.flush()
 
     def wait(self, timeout: float = 10) -> int:
         try:
@@ -59,10 +82,17 @@ class Program:
     def output(self) -> str:
         return "".join(self.lines) + self.proc.stdout.read()
 
+    def output_so_far(self) -> str:
+        """The banner's lines (the program is still running)."""
+        return "".join(self.lines)
+
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.terminal is not None:
+            os.close(self.terminal)
+            self.terminal = None
 
 
 @pytest.fixture
@@ -77,7 +107,8 @@ def program():
     for p in running:
         p.close()
         for stream in (p.proc.stdin, p.proc.stdout, p.proc.stderr):
-            stream.close()
+            if stream is not None:
+                stream.close()
 
 
 def script(body: str, **options) -> tuple:
@@ -100,16 +131,35 @@ def start(req):
 
 # --- whole programs ---------------------------------------------------------------------
 
-def test_banner_servlet_path_404_and_enter(program):
-    p = program(*script(HELLO))
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", p.url)  # no browser: the server's URL
-    response = requests.get(p.base + "/servlets/standalone.rkt", timeout=5)
+def test_banner_servlet_path_404_and_enter_on_a_terminal(program):
+    p = program(*script(HELLO), tty=True)
+    # The URL that answers, browser or not (Racket names the servlet only with a browser).
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/servlets/standalone\.rkt", p.url)
+    assert "Press enter to stop it." in p.output_so_far()
+    response = requests.get(p.url, timeout=5)
     assert response.text == "<p>Hey out there!</p>"
     missing = requests.get(p.base + "/elsewhere", timeout=5)
     assert missing.status_code == 404 and "Not Found" in missing.text
     p.press_enter()
     assert p.wait() == 0
     assert "Web Server stopped." in p.output()
+
+
+@pytest.mark.parametrize("options, path", [
+    ({"servlet_path": "/wizard"}, "/wizard"),                        # what the user hit
+    ({"servlet_path": "/", "servlet_regexp": ""}, "/"),              # serve_dispatch's
+    ({"servlet_path": "/app", "servlet_regexp": "^/app(/|$)"}, "/app"),
+    ({"servlet_path": "/elsewhere", "servlet_regexp": "^/app$"}, ""),  # not answered there
+])
+def test_the_banner_names_the_url_that_answers(program, options, path):
+    p = program(*script(HELLO, **options))
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", p.base)
+    assert p.url == p.base + path
+    # (an answer also says the signal handlers are in place)
+    answer = requests.get(p.url, timeout=5)
+    assert answer.text == "<p>Hey out there!</p>" if path else answer.status_code == 404
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait() == 0
 
 
 def test_banner_names_the_servlet_when_a_browser_is_launched(program, tmp_path):
@@ -120,7 +170,8 @@ def test_banner_names_the_servlet_when_a_browser_is_launched(program, tmp_path):
     browser.chmod(0o755)
     os.environ["BROWSER"] = str(browser)
     try:
-        code = script(HELLO)[1].replace("launch_browser=False", "launch_browser=True")
+        code = script(HELLO, stop_on_enter=True)[1].replace("launch_browser=False",
+                                                            "launch_browser=True")
         p = program("-c", code)
     finally:
         del os.environ["BROWSER"]
@@ -133,23 +184,84 @@ def test_banner_names_the_servlet_when_a_browser_is_launched(program, tmp_path):
     assert p.wait() == 0
 
 
-def test_quit_url_stops_the_server(program):
-    p = program(*script(HELLO))
+def test_quit_url_stops_the_server_when_asked(program):
+    p = program(*script(HELLO, quit=True))
+    assert "visit /quit to stop it." in p.output_so_far()
     response = requests.get(p.base + "/quit", timeout=5)
     assert response.status_code == 200 and "Server Stopped" in response.text
     assert p.wait() == 0
 
 
-def test_end_of_input_stops_the_server(program):
+def test_quit_is_off_by_default(program):
+    # Racket's default is on (not command-line?): any page could stop the server with
+    # <img src="http://127.0.0.1:8000/quit">.
     p = program(*script(HELLO))
+    assert requests.get(p.base + "/quit", timeout=5).status_code == 404
+    assert requests.get(p.url, timeout=5).text == "<p>Hey out there!</p>"
+    assert p.proc.poll() is None
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait() == 0
+
+
+def test_end_of_input_stops_the_server_when_asked(program):
+    p = program(*script(HELLO, stop_on_enter=True))
     p.proc.stdin.close()
     assert p.wait() == 0
+
+
+def test_enter_stops_the_server_when_asked_on_a_pipe(program):
+    p = program(*script(HELLO, stop_on_enter=True))
+    p.press_enter()
+    assert p.wait() == 0
+
+
+@pytest.mark.parametrize("stdin", ["closed", "devnull"])
+def test_a_closed_input_never_stops_the_server_by_default(program, stdin):
+    # `python app.py < /dev/null`, nohup, systemd: what stopped the new user's server.
+    p = program(*script(HELLO))
+    if stdin == "closed":
+        p.proc.stdin.close()
+    assert "Press enter" not in p.output_so_far()
+    # Answers still, well after the 0.25 s the old behaviour took to stop.
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        assert requests.get(p.url, timeout=5).text == "<p>Hey out there!</p>"
+        gevent.sleep(0.1)
+    assert p.proc.poll() is None
+    p.proc.send_signal(signal.SIGTERM)
+    assert p.wait() == 0
+
+
+def test_a_redirected_input_never_stops_the_server_by_default(tmp_path):
+    # The literal `python app.py < /dev/null`, read from its banner.
+    proc = subprocess.Popen([sys.executable, *script(HELLO)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT,
+                                               PYTHONUNBUFFERED="1"))
+    try:
+        with gevent.Timeout(20):
+            banner = proc.stdout.readline()
+        url = _BANNER.search(banner.strip()).group(1).replace("localhost", "127.0.0.1")
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            assert requests.get(url, timeout=5).text == "<p>Hey out there!</p>"
+            gevent.sleep(0.1)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert "Web Server stopped." in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def test_command_line_has_no_quit_and_stops_on_sigterm(program):
     p = program(*script(HELLO, command_line=True, banner=True,
                         servlet_path="/hello", servlet_regexp="^/hello$"))
-    p.proc.stdin.close()  # no quit: end of input does not stop it
+    p.proc.stdin.close()  # end of input does not stop it
     assert requests.get(p.base + "/quit", timeout=5).status_code == 404
     assert requests.get(p.base + "/hello", timeout=5).text == "<p>Hey out there!</p>"
     assert p.proc.poll() is None
@@ -269,9 +381,177 @@ def test_ssl_from_the_server_root(program, tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    p = program(*script(HELLO, ssl=True, server_root_path=str(tmp_path)))
+    p = program(*script(HELLO, ssl=True, server_root_path=str(tmp_path), stop_on_enter=True))
     assert p.url.startswith("https://127.0.0.1:")
     page = requests.get(p.base + "/servlets/standalone.rkt", verify=str(cert), timeout=5)
     assert page.text == "<p>Hey out there!</p>"
     p.press_enter()
     assert p.wait() == 0
+
+
+# --- extra_dispatchers: events and WebSockets on the servlet's port ----------------------
+
+def test_extra_dispatchers_serve_events_and_websockets_before_a_stateful_servlet(served):
+    from dispatch.sse import make_sse, sse_send_event
+    from dispatch.websocket import is_eof, ws_connect, ws_recv, ws_send, ws_service_mapper
+    from servlets import string_arg, ws_dispatch_rules
+    from servlets.web import send_suspend
+    from tests.sse_client import RawSSE
+
+    feed = make_sse()
+
+    def room(c, name):
+        ws_send(c, f"welcome to {name}")
+        message = ws_recv(c)
+        if not is_eof(message):
+            ws_send(c, message.upper())
+
+    def echo(c):
+        ws_send(c, ws_recv(c))
+
+    def everything(conn, request):  # a plain dispatcher, tried in its turn
+        if request.path != "/plain":
+            from dispatch.core import next_dispatcher
+            next_dispatcher()
+        conn.respond(response_jsexpr("plain"))
+
+    def start(req):  # a stateful servlet: two pages
+        first = send_suspend(lambda k: response_xexpr(("a", [("href", k)], "next")))
+        return response_jsexpr({"resumed": first.path.split(";")[0]})
+
+    done = gevent.event.Event()
+    base = served(serve_servlet_dispatcher(
+        start, servlet_path="/app", route="w1", quit_event=done,
+        extra_dispatchers=[(r"^/events$", feed),
+                           ws_dispatch_rules((("chat", string_arg()), room)),
+                           ws_service_mapper(("^/echo$", ([None], echo))),
+                           everything]))
+    ws = base.replace("http://", "ws://")
+    stream = RawSSE(base, "/events")
+    assert b"text/event-stream" in stream.head
+    sse_send_event(feed, data="card added", event="card")
+    assert stream.events(1) == [{"event": "card", "data": "card added"}]
+    stream.sock.close()
+    chat = ws_connect(ws + "/chat/lobby")
+    assert ws_recv(chat) == "welcome to lobby"
+    ws_send(chat, "hi")
+    assert ws_recv(chat) == "HI"
+    plain_echo = ws_connect(ws + "/echo")
+    ws_send(plain_echo, "x")
+    assert ws_recv(plain_echo) == "x"
+    assert requests.get(base + "/plain", timeout=5).json() == "plain"
+    # the stateful servlet, its route cookie and its continuation
+    browser = requests.Session()
+    page = browser.get(base + "/app", timeout=5)
+    assert "route=w1; Path=/; HttpOnly; SameSite=Lax" in page.headers["Set-Cookie"]
+    k = re.search(r'href="([^"]+)"', page.text).group(1)
+    assert browser.get(base + k, timeout=5).json() == {"resumed": "/app"}
+    # the rest still declines to the files and the 404; /quit comes first of all
+    assert requests.get(base + "/missing", timeout=5).status_code == 404
+    assert requests.get(base + "/quit", timeout=5).status_code == 200 and done.is_set()
+
+
+def test_extra_dispatchers_go_before_the_servlet_for_every_path(served):
+    from dispatch.core import next_dispatcher
+
+    def first(conn, request):
+        if request.path != "/servlets/standalone.rkt":
+            next_dispatcher()
+        conn.respond(response_jsexpr("extra first"))
+
+    base = served(serve_servlet_dispatcher(start, stateless=True, extra_dispatchers=[first]))
+    assert requests.get(base + "/servlets/standalone.rkt", timeout=5).json() == "extra first"
+
+
+def composed(conn, request):
+    conn.respond(response_jsexpr("never"))
+
+
+@pytest.mark.parametrize("stateless", [True, False])
+def test_a_dispatcher_where_a_servlet_goes_is_a_type_error_at_the_call(stateless):
+    from dispatch import sequencer
+
+    # What the new user passed: a composed dispatcher, with stateless=True.
+    for dispatcher in (sequencer.make(composed), composed):
+        with pytest.raises(TypeError, match="dispatcher .conn, request., not a servlet"):
+            serve_servlet_dispatcher(dispatcher, stateless=stateless)
+
+
+def test_serve_servlet_itself_refuses_a_dispatcher_before_serving():
+    from dispatch import sequencer
+    from servlets import serve_servlet
+
+    with pytest.raises(TypeError, match="extra_dispatchers"):
+        serve_servlet(sequencer.make(composed), port=0, launch_browser=False)
+
+
+def test_servlet_or_dispatcher_rule():
+    import functools
+
+    from servlets.servlet import check_dispatcher, check_servlet
+    from servlets.stateful import make
+
+    class Handler:
+        def __call__(self, conn, request):
+            pass
+
+    def servlet_with_options(request, extra=None, *more, **options):
+        pass
+
+    for ok in (start, servlet_with_options, lambda *args: None, functools.partial(
+            composed, None), functools.partial(servlet_with_options), print):
+        check_servlet(ok, "t")  # callable with the request alone
+    for bad in (Handler(), composed, functools.partial(composed)):
+        with pytest.raises(TypeError, match="dispatcher"):
+            check_servlet(bad, "t")
+    with pytest.raises(TypeError, match="no argument"):
+        check_servlet(lambda: None, "t")
+    with pytest.raises(TypeError, match="must be a procedure"):
+        check_servlet("start", "t")
+    with pytest.raises(TypeError, match="dispatcher"):
+        make(composed)
+    with pytest.raises(TypeError, match="dispatcher"):
+        dispatch_servlet(Handler())
+    check_dispatcher(composed, "t")
+    check_dispatcher(Handler(), "t")
+    with pytest.raises(TypeError, match="a servlet\\? wrap it: dispatch_servlet"):
+        check_dispatcher(start, "t")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ([start], r"extra_dispatchers\[0\]: .*a servlet\? wrap it"),
+    (["^/events$"], r"extra_dispatchers\[0\]: a dispatcher is a procedure"),
+    ([42], r"extra_dispatchers\[0\]"),
+    ([composed, ("^/x", 42)], r"extra_dispatchers\[1\]: a dispatcher is a procedure"),
+    (composed, "extra_dispatchers is a list"),
+    ("^/events$", "extra_dispatchers is a list"),
+    (("^/events$", composed), r"extra_dispatchers is a list: write \["),
+])
+def test_bad_extra_dispatchers_are_type_errors_at_the_call(extra, message):
+    with pytest.raises(TypeError, match=message):
+        serve_servlet_dispatcher(start, extra_dispatchers=extra)
+
+
+def test_an_sse_source_needs_a_path():
+    from dispatch.sse import make_sse
+
+    with pytest.raises(TypeError, match="an SSE source needs a path"):
+        serve_servlet_dispatcher(start, extra_dispatchers=[make_sse()])
+
+
+def test_route_is_for_stateful_servlets():
+    with pytest.raises(ValueError, match="route="):
+        serve_servlet_dispatcher(start, stateless=True, route="w1")
+
+
+def test_dir_of_servlets_lists_the_lazy_names():
+    import subprocess
+
+    # in a fresh interpreter: servlet_env not imported yet, as in a user's first session
+    code = ("import sys, servlets; names = dir(servlets); "
+            "print('servlets.servlet_env' in sys.modules, "
+            "all(n in names for n in ('serve_servlet', 'serve_servlet_dispatcher', 'mount')),"
+            " set(servlets.__all__) <= set(names))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert done.stdout.split() == ["False", "True", "True"], done.stderr

@@ -83,3 +83,58 @@ def test_include_template_xml_goes_into_an_xexpr_unescaped(served):
     page = requests.get(base + "/", params={"thing": "<b>"}, timeout=5).text
     assert page.startswith("<div><html>") and "<h1>Bang!</h1>" in page
     assert "Fastest &lt;b&gt; in the West!" in page
+
+
+# --- x-expressions and formlets in templates; response_template ---------------------------
+
+def test_a_formlet_in_a_template_is_rendered_once_not_escaped(served):
+    from servlets import CData, response_template, xexpr_to_string
+    from servlets.formlets import formlet, formlet_display, formlet_process, input_string
+
+    card = formlet(("div", "Title:", input_string), lambda title: title)
+
+    def start(req):
+        if req.method == "POST":
+            return response_template("templates/form.html", {"headers": "h"},
+                                     title=formlet_process(card, req), form=[],
+                                     note="posted", code=201)
+        return response_template(
+            "templates/form.html", {"headers": "<i>a value named headers</i>"},
+            title="<New card>", form=formlet_display(card),
+            note=CData(xexpr_to_string(("em", "safe & sound"))),
+            cookies=[], headers=[("X-Page", "board")])
+
+    base = served(dispatch_servlet(start))
+    page = requests.get(base + "/", timeout=5)
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.headers["X-Page"] == "board" and page.status_code == 200
+    # the formlet once, as HTML; the values escaped; CData as it is
+    assert '<form method="post"><div>Title:<input name="input_0" type="text" /></div></form>' \
+        in page.text
+    assert "<h1>&lt;New card&gt;</h1>" in page.text
+    assert "<p><em>safe &amp; sound</em></p>" in page.text
+    assert "&lt;i&gt;a value named headers&lt;/i&gt;" in page.text
+    posted = requests.post(base + "/", data={"input_0": "<b>x</b>"}, timeout=5)
+    assert posted.status_code == 201 and "<h1>&lt;b&gt;x&lt;/b&gt;</h1>" in posted.text
+
+
+def test_xexpr_filter_takes_one_xexpr_or_a_forest():
+    from servlets.templates import xexpr_html
+
+    assert xexpr_html(("p", "a < b")) == "<p>a &lt; b</p>"
+    assert xexpr_html(["p", "list element"]) == "<p>list element</p>"
+    assert xexpr_html([("b", "1"), "&", ("i", "2")]) == "<b>1</b>&amp;<i>2</i>"
+    assert xexpr_html([]) == ""
+    assert hasattr(xexpr_html("x"), "__html__")
+
+
+def test_response_template_for_text_and_bad_variables(served):
+    from servlets import response_template
+
+    base = served(dispatch_servlet(
+        lambda req: response_template("templates/note.txt", name="<Al>")))
+    note = requests.get(base + "/", timeout=5)
+    assert note.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert note.text == "Dear <Al>,\n"
+    with pytest.raises(TypeError, match="variables is a mapping"):
+        response_template("templates/note.txt", ["name"])

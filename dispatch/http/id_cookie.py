@@ -13,6 +13,11 @@ name, the authoring time and the value, unpadded URL-safe base64, checked with a
 constant-time compare: a cookie whose value, time or name was changed, or one signed
 with another key, is refused.  (Racket signs with HMAC-SHA1 over its own
 serialisation, so cookies do not cross between the two.)
+
+Safe by default, unlike Racket's: :func:`make_id_cookie` sets ``SameSite=Lax`` (Racket's
+``make-id-cookie`` takes no SameSite at all), so a browser does not send the cookie with
+a form another site posts here (cross-site request forgery).  Served over HTTPS, pass
+``secure=True`` too, so that the cookie never travels over plain HTTP.
 """
 from __future__ import annotations
 
@@ -58,10 +63,19 @@ def make_id_cookie(name: Union[str, bytes], value: Union[str, bytes], *, key: by
                    path: Optional[str] = None, expires: Expires = None,
                    max_age: Optional[int] = None, domain: Optional[str] = None,
                    secure: bool = False, http_only: bool = True,
-                   same_site: Optional[str] = None,
+                   same_site: Optional[str] = "Lax",
                    extension: Optional[str] = None) -> Cookie:
     """A cookie holding ``value``, signed with ``key`` and stamped with the time.
-    Racket: ``make-id-cookie`` (``http_only`` is true by default, as there)."""
+    Racket: ``make-id-cookie`` (``http_only`` is true by default, as there).
+
+    ``same_site`` is ``"Lax"`` by default (not in Racket): browsers leave the cookie out
+    of cross-site POSTs, frames and scripted requests, and send it on plain links to
+    the site.  ``"Strict"`` leaves it out of links from other sites too; ``None`` omits
+    the attribute (Racket's cookie, sent everywhere).  ``secure=True`` (use it when the
+    site is served over HTTPS) keeps the cookie off plain-HTTP requests."""
+    if isinstance(same_site, str) and same_site.lower() == "none" and not secure:
+        raise ValueError("same_site='None' needs secure=True: browsers drop a SameSite=None "
+                         "cookie that is not Secure")
     name, data = _text(name), _text(value)
     authored = int(_now())
     signed = f"{_mac(key, name, authored, data)}&{authored}&{data}"

@@ -28,7 +28,11 @@ __all__ = ["CData", "Comment", "InvalidXexpr", "PI", "Xexpr", "xexpr_to_string"]
 
 
 class CData(str):
-    """Text written without escaping.  Racket: ``cdata``."""
+    """Text written without escaping.  Racket: ``cdata``.  Jinja (markupsafe) takes it
+    as safe HTML too: ``{{ CData(xexpr_to_string(x)) }}`` is not escaped again."""
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 class Comment(str):

@@ -15,7 +15,14 @@ from ..core import Dispatcher, next_dispatcher
 from ..handle import HANDLER_KEY
 from .connection import ConnectionClosed, WebSocketConnection, WSOptions, fields_of
 from .deflate import DeflateOptions, negotiate_server
-from .handshake import HandshakeError, accept_key, check_request, is_upgrade
+from .handshake import (
+    HandshakeError,
+    Origins,
+    accept_key,
+    check_request,
+    is_upgrade,
+    origin_policy,
+)
 from .protocol import CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, Protocol
 
 log = logging.getLogger("dispatch.websocket")
@@ -33,10 +40,12 @@ def _refuse(conn, error: HandshakeError) -> None:
 def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
            subprotocol: Optional[str] = None, extra_headers: Iterable = (),
            options: WSOptions = WSOptions(), deflate: DeflateOptions = DeflateOptions(),
-           origins: Optional[Iterable[str]] = None) -> None:
+           origins: Origins = None) -> None:
     """Complete the handshake on ``conn`` and run ``handler(ws_conn, *args)``.
 
-    Answers a handshake the RFC refuses (400, 403, 426) with that status instead.
+    Answers a handshake the RFC refuses (400, 426), or one whose ``Origin`` is neither
+    the server's own host nor in ``origins`` (403: see
+    :func:`~dispatch.websocket.handshake.origin_policy`), with that status instead.
     """
     environ = conn.environ
     try:
@@ -96,15 +105,18 @@ def make_general_websockets_dispatcher(
         conn_dispatch: Callable[[WebSocketConnection, Any], Any],
         conn_headers: Optional[ConnHeaders] = None, *, options: WSOptions = WSOptions(),
         deflate: DeflateOptions = DeflateOptions(),
-        origins: Optional[Iterable[str]] = None) -> Dispatcher:
+        origins: Origins = None) -> Dispatcher:
     """A dispatcher that upgrades every WebSocket request and runs
     ``conn_dispatch(conn, state)``; it declines requests that are not upgrades.
 
     ``conn_headers(request_line, headers) -> (extra_response_headers, state)`` sees the
     handshake first, as Racket's ``#:conn-headers``; by default there are no extra
-    headers and the state is ``None``.  ``origins``: the allowed ``Origin`` values
-    (``None``: any); others get 403 before the upgrade.
+    headers and the state is ``None``.  ``origins`` (not in Racket): a browser's
+    handshake (one with ``Origin``) is accepted from the server's own host and from
+    these origins (``["https://app.example.com"]``; ``"*"``: any), others get 403
+    before the upgrade; handshakes without ``Origin`` are accepted.
     """
+    origins = origin_policy(origins, "make_general_websockets_dispatcher: origins")
 
     def dispatcher(conn, request):
         if not is_upgrade(conn.environ):

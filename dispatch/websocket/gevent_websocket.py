@@ -23,7 +23,7 @@ it has one) can be mounted next with :mod:`dispatch.wsgi_app`.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Optional, Union
 
 from geventwebsocket.exceptions import WebSocketError
 from geventwebsocket.handler import Client
@@ -33,7 +33,7 @@ from ..core import Dispatcher, next_dispatcher
 from .connection import EOF, ConnectionClosed, WebSocketConnection, WSOptions
 from .deflate import DeflateOptions
 from .dispatcher import accept
-from .handshake import is_upgrade, requested_subprotocols
+from .handshake import Origins, is_upgrade, origin_policy, requested_subprotocols
 from .protocol import OP_PING, OP_PONG
 
 __all__ = ["GeventWebSocket", "make_wsgi_websocket_dispatcher"]
@@ -211,7 +211,7 @@ def _run(conn: WebSocketConnection, app: WSGIApp, environ: dict, server: _Server
 def make_wsgi_websocket_dispatcher(
         app: WSGIApp, *, options: WSOptions = WSOptions(),
         deflate: DeflateOptions = DeflateOptions(),
-        origins: Optional[Iterable[str]] = None) -> Dispatcher:
+        origins: Origins = None) -> Dispatcher:
     """A dispatcher running the gevent-websocket application ``app``.
 
     It declines requests that are not WebSocket upgrades; an upgrade is completed here
@@ -222,7 +222,11 @@ def make_wsgi_websocket_dispatcher(
     over it.  The HTTP response the app may start is discarded.  When ``app`` has
     gevent-websocket's ``app_protocol(path)`` hook, the subprotocol it names is chosen if
     the client offered it.  Wrap in :mod:`dispatch.filter` to take only some paths.
+    A browser's handshake from another site than the server's own host gets 403 unless
+    ``origins`` lists its origin (gevent-websocket's handler does not check; see
+    :func:`~dispatch.websocket.handshake.origin_policy`).
     """
+    origins = origin_policy(origins, "make_wsgi_websocket_dispatcher: origins")
     app_protocol = getattr(app, "app_protocol", None)
     server = _Server()
 

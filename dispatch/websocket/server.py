@@ -1,12 +1,13 @@
 """WebSocket servers on their own port.  Racket: ``ws-serve`` and ``ws-serve*``."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from ..server import Stopper, serve
 from .connection import WSOptions
 from .deflate import DeflateOptions
 from .dispatcher import ConnHeaders, make_general_websockets_dispatcher
+from .handshake import Origins
 from .service_mapper import ServiceMapper, make_service_mapper_dispatcher
 
 __all__ = ["ws_serve", "ws_serve_star"]
@@ -15,7 +16,7 @@ __all__ = ["ws_serve", "ws_serve_star"]
 def ws_serve(conn_dispatch: Callable[..., Any], port: int = 8081,
              listen_ip: Optional[str] = None, conn_headers: Optional[ConnHeaders] = None, *,
              options: WSOptions = WSOptions(), deflate: DeflateOptions = DeflateOptions(),
-             origins: Optional[Iterable[str]] = None, **server_options) -> Stopper:
+             origins: Origins = None, **server_options) -> Stopper:
     """Serve ``conn_dispatch(conn, state)`` WebSockets on ``port``; returns the stop
     procedure.  Racket: ``ws-serve``."""
     return serve(make_general_websockets_dispatcher(
@@ -26,7 +27,7 @@ def ws_serve(conn_dispatch: Callable[..., Any], port: int = 8081,
 def ws_serve_star(mapper: ServiceMapper, port: int = 8081, listen_ip: Optional[str] = None,
                   *, options: WSOptions = WSOptions(),
                   deflate: DeflateOptions = DeflateOptions(),
-                  origins: Optional[Iterable[str]] = None, **server_options) -> Stopper:
+                  origins: Origins = None, **server_options) -> Stopper:
     """Serve a service mapper on ``port``.  Racket: ``ws-serve*`` (``*`` is not a Python
     name character)."""
     return serve(make_service_mapper_dispatcher(

@@ -32,7 +32,7 @@ from ..core import Dispatcher, next_dispatcher
 from .connection import WebSocketConnection, WSOptions
 from .deflate import DeflateOptions
 from .dispatcher import accept
-from .handshake import is_upgrade, requested_subprotocols
+from .handshake import Origins, is_upgrade, origin_policy, requested_subprotocols
 
 __all__ = ["ServiceMapper", "make_service_mapper_dispatcher", "ws_service_mapper"]
 
@@ -103,9 +103,15 @@ def ws_service_mapper(*entries) -> ServiceMapper:
 def make_service_mapper_dispatcher(mapper: ServiceMapper, *,
                                    options: WSOptions = WSOptions(),
                                    deflate: DeflateOptions = DeflateOptions(),
-                                   origins: Optional[Iterable[str]] = None) -> Dispatcher:
+                                   origins: Origins = None) -> Dispatcher:
     """A dispatcher serving the WebSockets ``mapper`` maps; it declines requests that are
-    not upgrades, and upgrades whose path or subprotocols no entry accepts."""
+    not upgrades, and upgrades whose path or subprotocols no entry accepts.  A browser's
+    handshake from another site than the server's own host gets 403 unless ``origins``
+    lists its origin (see :func:`~dispatch.websocket.handshake.origin_policy`)."""
+    if not isinstance(mapper, ServiceMapper):
+        raise TypeError(f"make_service_mapper_dispatcher: mapper is a ws_service_mapper(...), "
+                        f"not {type(mapper).__name__} {mapper!r}")
+    origins = origin_policy(origins, "make_service_mapper_dispatcher: origins")
 
     def dispatcher(conn, request):
         if not is_upgrade(conn.environ):

@@ -540,4 +540,4 @@ def test_unsafe_servlet(served):
     # Racket (stateless) submits the first form a second time ("cat"); here the rest of
     # send_formlet runs once, so the second submission gets the expiration page.
     again = requests.post(base + _action(initial_page), data={_input_name(initial_page): "cat"})
-    assert again.status_code == 200 and "Sorry, this page has expired" in again.text
+    assert again.status_code == 410 and "Sorry, this page has expired" in again.text
