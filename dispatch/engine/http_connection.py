@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import gevent
 import greenlet
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..handle import HANDLER_KEY, Handle
 from ..http11 import writer
 from ..http11.environ import environ_for
@@ -117,6 +118,8 @@ class HTTPConnection(SocketIO):
                         return
                     continue
                 if isinstance(message, ProtocolError):
+                    if _hooks.observer is not None:
+                        _hooks.observer.refused(message.status)
                     self.refuse(message)
                     return
                 served += 1
@@ -260,7 +263,7 @@ class HTTPConnection(SocketIO):
             environ["REMOTE_PORT"] = str(address[1])
         environ["wsgi.input"] = (Input(self, message) if message.body or not message.complete
                                  else EMPTY_INPUT)
-        started = time.monotonic() if server.access_log is not None else 0.0
+        started = time.monotonic() if server.access_log or _hooks.observer is not None else 0.0
         length = 0
         try:
             result = server.application(environ, self.start_response)
@@ -274,6 +277,8 @@ class HTTPConnection(SocketIO):
             return False
         except Exception:
             log.exception("error answering %s %s", message.method, environ.get("PATH_INFO"))
+            if _hooks.observer is not None:  # None: the application failed
+                _hooks.observer.request(message.method, None, time.monotonic() - started)
             if response.head_sent or self.upgraded:
                 return False
             self.refuse(ProtocolError(500, "Internal Server Error"))
@@ -288,6 +293,8 @@ class HTTPConnection(SocketIO):
         if server.access_log is not None:
             code = int(response.status[:3]) if response.status else None
             server.access_log(environ, code, length, time.monotonic() - started)
+        if started and _hooks.observer is not None:
+            _hooks.observer.request(message.method, response.status, time.monotonic() - started)
         if self.upgraded:
             # The connection lives on as a WebSocket or a stream, for hours maybe: what
             # served its last request goes now (the 101's headers, the head's timer).
