@@ -11,8 +11,10 @@ WebSocket code call; without it mounted they call nothing.  The figures:
 
 =============================================  ==========================================
 ``dispatch_http_requests_total``               requests answered, by ``method`` and
-                                               ``status`` (the code); those the engine
-                                               refused unread have ``method=""``
+                                               ``status`` (the code; 500 where the
+                                               application failed, also after its answer
+                                               had started); those the engine refused
+                                               unread have ``method=""``
 ``dispatch_http_request_duration_seconds``     histogram: from a request's head to the
                                                end of its answer
 ``dispatch_open_connections``                  gauge by ``kind``: ``http`` (keep-alive
@@ -114,7 +116,7 @@ class _Figures(instrument.Observer):
             requests[key] += 1
         else:
             if len(requests) >= _KEYS_LIMIT:
-                key = (method, status[:3] if status else "")
+                key = (method, status[:3] if status else "500")
             requests[key] = requests.get(key, 0) + 1
         self.buckets[bisect_left(_BOUNDS, seconds)] += 1
         self.duration_sum += seconds
@@ -164,7 +166,7 @@ class _Figures(instrument.Observer):
         requests = CounterMetricFamily(*_REQUESTS[:2], labels=_REQUESTS[2])
         by_code: dict = {}
         for (method, status), count in self.requests.items():
-            key = (method, status[:3] if status else "")
+            key = (method, status[:3] if status else "500")
             by_code[key] = by_code.get(key, 0) + count
         for labels, count in sorted(by_code.items()):
             requests.add_metric(labels, count)
@@ -215,7 +217,7 @@ class _SharedFigures(instrument.Observer):
         key = (method, status)
         counter = self._requests.get(key)
         if counter is None:
-            counter = self.requests.labels(method, status[:3] if status else "")
+            counter = self.requests.labels(method, status[:3] if status else "500")
             if len(self._requests) < _KEYS_LIMIT:
                 self._requests[key] = counter
         counter.inc()

@@ -47,10 +47,12 @@ def page(request):
 
 
 def broken_body(conn, request):
-    """A response whose body fails before its first byte: the engine answers 500."""
+    """A response whose body fails: before its first byte (/broken: the engine answers
+    500), or after it (/cut: the client gets a cut 200)."""
     def body():
+        if request.path == "/cut":
+            yield b"a start"
         raise RuntimeError("no body after all")
-        yield b""  # pragma: no cover (a generator)
 
     def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -125,7 +127,7 @@ def mounted():
             filter.make("^/sse$", sse_dispatcher(sse)),
             filter.make("^/slow-sse$", sse_dispatcher(slow)),
             filter.make("^/ws$", make_general_websockets_dispatcher(echo)),
-            filter.make("^/broken$", broken_body),
+            filter.make("^/(broken|cut)$", broken_body),
             dispatch_servlet(page))
         stop = serve(app, port=0, listen_ip="127.0.0.1")
         stoppers.append(stop)
@@ -166,6 +168,9 @@ def test_requests_by_method_and_status_and_their_durations(mounted):
     assert requests.get(base + "/broken", timeout=5).status_code == 500  # the engine's
     assert raw_request(base, b"GET /broken HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
         b"HTTP/1.1 500 ")
+    cut = raw_request(base, b"GET /cut HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert cut.startswith(b"HTTP/1.1 200 ") and b"a start" in cut and not cut.endswith(
+        b"0\r\n\r\n")  # no last chunk: the client can tell, and it counts as a 500
     # Refused by the engine before any application: method unknown.
     assert raw_request(base, b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n").startswith(
         b"HTTP/1.1 400 ")
@@ -176,7 +181,7 @@ def test_requests_by_method_and_status_and_their_durations(mounted):
                       for (name, labels), value in samples.items()
                       if name == "dispatch_http_requests_total"}
     assert requests_total == {"GET 200": 6 + scrape.done - 1, "POST 200": 2, "HEAD 200": 1,
-                              "GET 500": 3, " 400": 1, " 414": 1}
+                              "GET 500": 4, " 400": 1, " 414": 1}
     answered = sum(v for k, v in requests_total.items() if not k.startswith(" "))
     duration = {dict(labels).get("le"): value for (name, labels), value in samples.items()
                 if name == "dispatch_http_request_duration_seconds_bucket"}
