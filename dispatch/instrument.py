@@ -25,13 +25,13 @@ class Observer:
     """
 
     def request(self, method: str, status: Optional[str], seconds: float) -> None:
-        """A request was answered: its method, the status line sent (``"200 OK"``), and
-        the seconds from its head to the end of its answer.  ``status`` is ``None`` when
-        the application failed: the engine answered 500, or cut the answer it had
-        started."""
+        """The application answered a request: its method, the status line sent
+        (``"200 OK"``), and the seconds from its head to the end of its answer."""
 
     def refused(self, status: int) -> None:
-        """The engine refused a request that no application saw (400, 408, 413, 431...)."""
+        """The engine answered with an error of its own: to a request it could not read
+        (400, 408, 413, 414, 431, 501, 505), or 500 when the application failed before
+        its answer started."""
 
     def connection_opened(self) -> None:
         """A client connected: an HTTP connection, until upgraded or closed."""

@@ -11,10 +11,10 @@ WebSocket code call; without it mounted they call nothing.  The figures:
 
 =============================================  ==========================================
 ``dispatch_http_requests_total``               requests answered, by ``method`` and
-                                               ``status`` (the code; 500 where the
-                                               application failed, also after its answer
-                                               had started); those the engine refused
-                                               unread have ``method=""``
+                                               ``status`` (the code); the engine's own
+                                               error answers (a request it could not
+                                               read; 500 when the application failed
+                                               before answering) have ``method=""``
 ``dispatch_http_request_duration_seconds``     histogram: from a request's head to the
                                                end of its answer
 ``dispatch_open_connections``                  gauge by ``kind``: ``http`` (keep-alive
@@ -30,9 +30,11 @@ WebSocket code call; without it mounted they call nothing.  The figures:
 
 Requests are counted as the access log logs them: once answered (a WebSocket's at its
 101, a detached event stream's when its head is sent), not when the client left before
-the end of its answer.  An SSE stream that cannot be detached (TLS) stays an HTTP
-response in progress: it is counted under ``sse`` and under ``http``.  WebSocket clients
-made by :func:`~dispatch.websocket.ws_connect` in the same process are not counted.
+the end of its answer, nor when the application failed after its answer had started
+(the connection is cut; the failure is logged).  An SSE stream that cannot be
+detached (TLS) stays an HTTP response in progress: it is counted under ``sse`` and under
+``http``.  WebSocket clients made by :func:`~dispatch.websocket.ws_connect` in the same
+process are not counted.
 
 In one process the figures are plain numbers that become metrics when scraped (a
 collector in ``registry``): a request costs about half a microsecond of bookkeeping.

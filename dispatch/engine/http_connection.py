@@ -118,8 +118,6 @@ class HTTPConnection(SocketIO):
                         return
                     continue
                 if isinstance(message, ProtocolError):
-                    if _hooks.observer is not None:
-                        _hooks.observer.refused(message.status)
                     self.refuse(message)
                     return
                 served += 1
@@ -277,8 +275,6 @@ class HTTPConnection(SocketIO):
             return False
         except Exception:
             log.exception("error answering %s %s", message.method, environ.get("PATH_INFO"))
-            if _hooks.observer is not None:  # None: the application failed
-                _hooks.observer.request(message.method, None, time.monotonic() - started)
             if response.head_sent or self.upgraded:
                 return False
             self.refuse(ProtocolError(500, "Internal Server Error"))
