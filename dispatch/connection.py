@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
+from . import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from .engine.rawstream import RawStream
 from .handle import HANDLER_KEY, MAX_BODY_KEY, SAFETY_LIMITS_KEY, Handle
 
@@ -78,6 +79,8 @@ class Connection:
         if handler is None:
             raise UpgradeNotSupported("the server running this app cannot hand over sockets")
         self.upgraded = handler.take_over("101 Switching Protocols", headers, run=run)
+        if _hooks.observer is not None:  # the connection is no HTTP connection any more
+            _hooks.observer.connection_upgraded()
         return self.upgraded
 
     @property
@@ -99,6 +102,8 @@ class Connection:
             raise UpgradeNotSupported("the server running this app cannot detach streams")
         stream = handler.detach(status, headers)
         self.upgraded = stream  # type: ignore[assignment]
+        if _hooks.observer is not None:  # the connection is no HTTP connection any more
+            _hooks.observer.connection_upgraded()
         return stream
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:

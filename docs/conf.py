@@ -63,7 +63,7 @@ autodoc_default_options = {"undoc-members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 # Optional extras: the pages document them even where they are not installed.
-autodoc_mock_imports = [m for m in ("redis", "gunicorn", "jinja2")
+autodoc_mock_imports = [m for m in ("redis", "gunicorn", "jinja2", "prometheus_client")
                         if importlib.util.find_spec(m) is None]
 
 # The snippets' test clients serve on 127.0.0.1 inside Sphinx's own (unpatched)

@@ -100,8 +100,9 @@ def test_dispatch_never_imports_servlets():
 
 
 def test_the_engine_imports_only_the_sans_io_core_the_handle_and_the_limits():
+    # (and the monitoring hook slots, which import nothing: see the test after this one)
     allowed = ("dispatch.engine", "dispatch.http11", "dispatch.handle",
-               "dispatch.safety_limits")
+               "dispatch.safety_limits", "dispatch.instrument")
     graph = import_graph()
     wrong = {(name, target) for name, targets in graph.items()
              if name.startswith("dispatch.engine") for target in targets
@@ -111,6 +112,10 @@ def test_the_engine_imports_only_the_sans_io_core_the_handle_and_the_limits():
 
 def test_the_handle_module_imports_nothing_from_dispatch():
     assert import_graph()["dispatch.handle"] == set()
+
+
+def test_the_monitoring_hooks_import_nothing_from_dispatch():
+    assert import_graph()["dispatch.instrument"] == set()
 
 
 def test_the_sans_io_core_imports_no_io_layer():

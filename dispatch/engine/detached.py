@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import gevent
 from gevent.socket import wait_write
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..http11 import writer
 from .sockets import os_socket_of
 
@@ -156,6 +157,8 @@ class DetachedStream:
         self.closed = True
         if why:
             log.info("%s", why)
+            if _hooks.observer is not None:  # a client that does not read (SSE's streams)
+                _hooks.observer.sse_dropped()
         self._buffer = []
         self._reader.stop()
         self._reader.close()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import gevent
 import greenlet
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..handle import HANDLER_KEY, Handle
 from ..http11 import writer
 from ..http11.environ import environ_for
@@ -259,7 +260,7 @@ class HTTPConnection(SocketIO):
             environ["REMOTE_PORT"] = str(address[1])
         environ["wsgi.input"] = (Input(self, message) if message.body or not message.complete
                                  else EMPTY_INPUT)
-        started = time.monotonic() if server.access_log is not None else 0.0
+        started = time.monotonic() if server.access_log or _hooks.observer is not None else 0.0
         length = 0
         try:
             result = server.application(environ, self.start_response)
@@ -287,6 +288,8 @@ class HTTPConnection(SocketIO):
         if server.access_log is not None:
             code = int(response.status[:3]) if response.status else None
             server.access_log(environ, code, length, time.monotonic() - started)
+        if started and _hooks.observer is not None:
+            _hooks.observer.request(message.method, response.status, time.monotonic() - started)
         if self.upgraded:
             # The connection lives on as a WebSocket or a stream, for hours maybe: what
             # served its last request goes now (the 101's headers, the head's timer).

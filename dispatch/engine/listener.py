@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import gevent
 from gevent.server import StreamServer
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..handle import MAX_BODY_KEY, SAFETY_LIMITS_KEY
 from ..safety_limits import SafetyLimits
 from .http_connection import HTTPConnection
@@ -111,6 +112,8 @@ class DispatchServer(StreamServer):
             self._release()
             raise
         self.connections.add(conn)
+        if _hooks.observer is not None:
+            _hooks.observer.connection_opened()
         conn.run()
 
     def wrap_socket_and_handle(self, client_socket, address):
@@ -133,6 +136,8 @@ class DispatchServer(StreamServer):
         if conn in self.connections:
             self.connections.discard(conn)
             self._release()
+            if _hooks.observer is not None:
+                _hooks.observer.connection_closed(conn.upgraded)
 
     def _release(self) -> None:
         """An accepted socket is closed: one more may be accepted."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from typing import Any, Callable, Optional
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..http11 import writer
 from ..http11.reader import ProtocolError
 from ..http11.reasons import status_line
@@ -81,6 +82,8 @@ class SocketIO:
     def refuse(self, error: ProtocolError) -> None:
         """Answer a request that cannot be served, then close: nothing after a framing
         error can be trusted to start a request."""
+        if _hooks.observer is not None:
+            _hooks.observer.refused(error.status)
         body = f"{error.reason}\n".encode("latin-1", "replace")
         status = status_line(error.status)
         data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],

@@ -6,6 +6,7 @@ from typing import Optional
 
 from werkzeug.wrappers import Response
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..core import Dispatcher, next_dispatcher
 from ..server import Stopper, serve
 from .broker import BrokerUnavailable
@@ -43,8 +44,12 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
         if conn.can_detach:
             # No greenlet waits for an idle stream: the source writes to it directly.
             stream = conn.detach("200 OK", list(_HEADERS))
+            if _hooks.observer is not None:
+                _hooks.observer.sse_opened()
 
             def ended() -> None:
+                if _hooks.observer is not None:
+                    _hooks.observer.sse_closed()
                 cancel()
                 sse.unsubscribe(subscriber)
                 subscriber.closed = True
@@ -63,9 +68,13 @@ def sse_dispatcher(sse: SSE) -> Dispatcher:
 
 
 def _ending(body, cancel):
+    if _hooks.observer is not None:
+        _hooks.observer.sse_opened()
     try:
         yield from body
     finally:
+        if _hooks.observer is not None:
+            _hooks.observer.sse_closed()
         cancel()
 
 

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import gevent
 from gevent.event import Event
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from .broker import DEFAULT_HISTORY, MemoryBroker
 from .encoder import encode_comment, encode_event
 
@@ -92,6 +93,8 @@ class Subscriber:
         self.wake.set()
         if why:
             log.info("%s", why)
+            if _hooks.observer is not None:  # (only the drops of slow clients say why)
+                _hooks.observer.sse_dropped()
         if self.stream is not None:
             self.stream.abort()
         elif self.socket is not None:
@@ -125,6 +128,8 @@ class SSE:
     def _deliver(self, event_id: Optional[int], payload: bytes) -> None:
         for subscriber in tuple(self.subscribers):
             subscriber.put(event_id, payload)
+        if _hooks.observer is not None:  # the clients still there after their put
+            _hooks.observer.sse_sent(len(self.subscribers))
 
     def subscribe(self, last_event_id: Optional[int], sock=None) -> Subscriber:
         """A new subscriber whose queue starts with the kept events after
@@ -143,6 +148,8 @@ class SSE:
             subscriber.queue.append(payload)
             last = event_id
         subscriber.last_id = last
+        if _hooks.observer is not None and replayed:
+            _hooks.observer.sse_sent(len(replayed))
         pending, subscriber.pending = subscriber.pending, []
         subscriber.replaying = False
         for event_id, payload in pending:

@@ -23,6 +23,7 @@ from gevent.exceptions import ConcurrentObjectUseError
 from gevent.lock import Semaphore
 from werkzeug.datastructures import EnvironHeaders, Headers
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..engine.sockets import os_socket, os_socket_of, wait_readable
 from .protocol import (
     CLOSE_ABNORMAL,
@@ -350,6 +351,8 @@ class WebSocketConnection:
                 if opcode == OP_TEXT or opcode == OP_BINARY:
                     if self._close_sent:
                         continue  # after our close frame, messages are discarded
+                    if _hooks.observer is not None and not self.protocol.client:
+                        _hooks.observer.websocket_received()
                     if want and message is None and self._inbox is None:
                         message = payload
                     else:
@@ -461,6 +464,8 @@ class WebSocketConnection:
                 self._send_raw(_TEXT_HEADS[len(data)] + data)
             else:
                 self._send_raw(self.protocol.encode_message(data, binary=False))
+            if _hooks.observer is not None and not self.protocol.client:
+                _hooks.observer.websocket_sent()
             return
         if hasattr(payload, "read"):
             self._send_stream(payload, payload_type)  # type: ignore[arg-type]
@@ -486,6 +491,8 @@ class WebSocketConnection:
             frame = self.protocol.encode_frame(opcode, data, fin=final_fragment)
         self._fragmenting = not final_fragment
         self._send_raw(frame)
+        if _hooks.observer is not None and final_fragment and not self.protocol.client:
+            _hooks.observer.websocket_sent()
 
     def _send_stream(self, source: IO, payload_type: str, chunk: int = 65536) -> None:
         """A message read from a file-like object, sent as fragments as it is read."""

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from werkzeug.wrappers import Response
 
+from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..core import Dispatcher, next_dispatcher
 from ..handle import HANDLER_KEY
 from .connection import ConnectionClosed, WebSocketConnection, WSOptions, fields_of
@@ -79,6 +80,8 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
             subprotocol=subprotocol, request_line=line, headers=request_headers,
             path=path, options=options)
         cancel = at_shutdown(ws.close_for_shutdown)
+        if _hooks.observer is not None:
+            _hooks.observer.websocket_opened()
         status = CLOSE_NORMAL
         try:
             handler(ws, *args)
@@ -91,6 +94,8 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
         finally:
             cancel()
             ws.finish(status, "internal error" if status == CLOSE_INTERNAL_ERROR else "")
+            if _hooks.observer is not None:
+                _hooks.observer.websocket_closed(ws.close_status)
 
     if conn.can_upgrade:
         # The handler runs in a greenlet of its own and this dispatcher returns: the
