@@ -1,0 +1,233 @@
+"""The servlet guide's board (``docs/servlet-guide.rst``): log in with a signed cookie,
+boards at typed URLs, a formlet that adds notes, Jinja2 templates, a stylesheet, new
+notes announced by server-sent events and a WebSocket chat per board, on one port.
+
+    python examples/guide_servlets/board.py [--port 8000] [--salt FILE ...]
+                                            [--secure-cookies] [--origin URL ...]
+
+``--salt`` names the key files (128 random bytes each, made on first use): the first
+signs the login cookies, the others are older keys still accepted (key rotation).
+``--secure-cookies`` when the site is served over HTTPS; ``--origin`` lists the origins
+whose pages may open the chat (``https://board.example.com``).  SIGTERM or Ctrl-C stops
+it.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+import gevent.event  # noqa: E402
+from markupsafe import Markup  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import dispatch.filter as filter  # noqa: E402
+import dispatch.sequencer as sequencer  # noqa: E402
+from dispatch.broadcast import make_ws_group, ws_group_add, ws_group_send  # noqa: E402
+from dispatch.server import serve, wait_then_stop  # noqa: E402
+from dispatch.sse import make_sse, sse_dispatcher, sse_send_event  # noqa: E402
+from dispatch.websocket import is_eof, ws_recv  # noqa: E402
+from servlets import (  # noqa: E402
+    TEXT_HTML_MIME_TYPE,
+    dispatch_rules,
+    dispatch_url,
+    extract_binding_single,
+    include_template,
+    integer_arg,
+    logout_id_cookie,
+    make_id_cookie,
+    make_secret_salt_file,
+    redirect_to,
+    request_bindings,
+    request_id_cookie,
+    response_full,
+    response_xexpr,
+    see_other,
+    ws_dispatch_rules,
+    xexpr_to_string,
+)
+from servlets.formlets import formlet, formlet_display, formlet_process, input_string  # noqa: E402
+from servlets.servlet_env import serve_servlet_dispatcher  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Settings, from the command line (main).
+KEYS: list = []          # the key that signs first, then older keys still accepted
+SECURE_COOKIES = False   # True when the site is served over HTTPS
+SESSION_SECONDS = 8 * 3600
+
+# The data: in memory here; a real site keeps it in a database.
+BOARDS = {1: "Ideas", 2: "Errands"}
+NOTES: dict = {n: [] for n in BOARDS}
+NEWS = make_sse()                                  # every new note, at /events
+CHATS = {n: make_ws_group() for n in BOARDS}       # one chat room per board
+
+
+# -- sessions: a signed id cookie ------------------------------------------------------
+
+def current_user(req):
+    """The logged-in user's name, or None: a cookie signed with any of KEYS, younger than
+    SESSION_SECONDS."""
+    for key in KEYS:
+        user = request_id_cookie(req, name="user", key=key, shelf_life=SESSION_SECONDS)
+        if user is not None:
+            return user
+    return None
+
+
+def session_cookie(user):
+    return make_id_cookie("user", user, key=KEYS[0], path="/", max_age=SESSION_SECONDS,
+                          same_site="Lax", secure=SECURE_COOKIES)
+
+
+# -- pages ---------------------------------------------------------------------------------
+
+def page(title, *body, code=200, cookies=()):
+    return response_xexpr(
+        ("html", ("head", ("title", title),
+                  ("link", [("rel", "stylesheet"), ("href", "/static/style.css")])),
+         ("body", ("h1", title), *body)),
+        code=code, cookies=cookies)
+
+
+def login_form(error=None):
+    return ("form", [("method", "post"), ("action", url(login))],
+            ("p", [("class", "error")], error) if error else "",
+            ("label", "Your name: ", ("input", [("name", "user")])),
+            ("input", [("type", "submit"), ("value", "Log in")]))
+
+
+def login_page(req):
+    return page("Log in", login_form())
+
+
+def login(req):
+    user = extract_binding_single("user", request_bindings(req)).strip()
+    if not user:
+        return page("Log in", login_form("Type a name."), code=400)
+    return redirect_to(url(home), see_other, cookies=[session_cookie(user)])
+
+
+def logout(req):
+    return redirect_to(url(login_page), see_other,
+                       cookies=[logout_id_cookie("user", path="/")])
+
+
+def home(req):
+    user = current_user(req)
+    if user is None:
+        return redirect_to(url(login_page), see_other)
+    return page("Boards",
+                ("ul", *[("li", ("a", [("href", url(show_board, n))], name))
+                         for n, name in BOARDS.items()]),
+                ("form", [("method", "post"), ("action", url(logout))],
+                 ("input", [("type", "submit"), ("value", f"Log out {user}")])))
+
+
+note_formlet = formlet(("label", "Note: ", input_string), lambda text: text.strip())
+
+
+def board_page(n, user, error=None, code=200):
+    html = include_template(
+        "templates/board.html", board=n, name=BOARDS[n], user=user, notes=NOTES[n],
+        error=error, home_url=url(home), add_url=url(add_note, n),
+        form=Markup("".join(map(xexpr_to_string, formlet_display(note_formlet)))),
+        events_url="/events", chat_url=chat_url(chat, n))
+    return response_full(code, None, None, TEXT_HTML_MIME_TYPE, [], [html.encode()])
+
+
+def show_board(req, n):
+    user = current_user(req)
+    if user is None:
+        return redirect_to(url(login_page), see_other)
+    if n not in BOARDS:
+        return page("No such board", ("p", ("a", [("href", url(home))], "All boards")),
+                    code=404)
+    return board_page(n, user)
+
+
+def add_note(req, n):
+    user = current_user(req)
+    if user is None or n not in BOARDS:
+        return page("Forbidden", ("p", "Log in first."), code=403)
+    text = formlet_process(note_formlet, req)
+    if not text:
+        return board_page(n, user, error="A note needs some text.", code=400)
+    NOTES[n].append(text)
+    sse_send_event(NEWS, data=json.dumps({"board": n, "text": text}), event="note")
+    return redirect_to(url(show_board, n), see_other)   # POST, redirect, GET
+
+
+def not_found(req):
+    return page("Not Found", ("p", "Nothing is served at this address."), code=404)
+
+
+board_dispatch, url = dispatch_rules(
+    (("",), home),
+    (("login",), login_page),
+    (("login",), "post", login),
+    (("logout",), "post", logout),
+    (("board", integer_arg()), show_board),
+    (("board", integer_arg(), "notes"), "post", add_note))
+
+
+# -- live: events and a chat on the same port -------------------------------------------
+
+def chat(ws, n):
+    user = current_user(ws)   # the handshake's headers: its cookies too
+    ws_group_add(CHATS[n], ws)
+    while not is_eof(message := ws_recv(ws)):
+        ws_group_send(CHATS[n], f"{user}: {message}")
+
+
+CHAT_RULE = (("board", integer_arg(), "chat"), chat)
+chat_url = dispatch_url(CHAT_RULE)
+
+
+def members_only(inner):
+    """A dispatcher: ``inner`` for logged-in users, 403 for others (before a WebSocket
+    handshake or an event stream starts)."""
+    def dispatcher(conn, req):
+        if current_user(req) is None:
+            conn.respond(page("Forbidden", ("p", "Log in first."), code=403))
+            return
+        inner(conn, req)
+
+    return dispatcher
+
+
+def make_app(origins=None):
+    chats = ws_dispatch_rules(CHAT_RULE, origins=origins)
+    return sequencer.make(
+        filter.make(r"^/events$", members_only(sse_dispatcher(NEWS))),
+        filter.make(r"^/board/[0-9]+/chat$", members_only(chats)),
+        serve_servlet_dispatcher(
+            board_dispatch, servlet_regexp="", stateless=True,
+            extra_files_paths=[("/static", os.path.join(HERE, "static"))],
+            file_not_found_responder=not_found))
+
+
+def main():
+    global SECURE_COOKIES
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--salt", action="append", default=[])
+    parser.add_argument("--secure-cookies", action="store_true")
+    parser.add_argument("--origin", action="append", default=None)
+    args = parser.parse_args()
+    salts = args.salt or [os.path.join(tempfile.gettempdir(), "gevent-dispatch-board-salt")]
+    KEYS[:] = [make_secret_salt_file(path) for path in salts]
+    SECURE_COOKIES = args.secure_cookies
+    stop = serve(make_app(args.origin), port=args.port, listen_ip="127.0.0.1")
+    print(f"Your Web application is running at http://localhost:{stop.port}/.", flush=True)
+    print("Stop this program (Ctrl-C) to terminate the Web Server.", flush=True)
+    wait_then_stop(stop, gevent.event.Event(), stop_timeout=2)
+
+
+if __name__ == "__main__":
+    main()

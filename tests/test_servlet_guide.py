@@ -1,0 +1,285 @@
+"""The servlet guide's examples (docs/servlet-guide.rst includes them), run as the guide
+says and walked over real HTTP, server-sent events and WebSockets on 127.0.0.1: the
+board (routes, id-cookie sessions, key rotation, a formlet, templates, static files, an
+event stream and a chat) and the stateful wizard (send_suspend, the back button,
+reload, embed_url links)."""
+from __future__ import annotations
+
+import json
+import re
+import signal
+
+import gevent
+import pytest
+import requests
+
+from dispatch.testing import sse_connect
+from dispatch.websocket import HandshakeFailed, ws_close, ws_connect, ws_recv, ws_send
+from servlets import ClientCookie, make_id_cookie, make_secret_salt_file, valid_id_cookie
+from tests.test_serve_servlet import Program
+
+BOARD = "examples/guide_servlets/board.py"
+WIZARD = "examples/guide_servlets/wizard.py"
+ORIGIN = "http://board.example"
+
+
+@pytest.fixture(scope="module")
+def salts(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("salts")
+    return str(directory / "new"), str(directory / "old")
+
+
+@pytest.fixture(scope="module")
+def board(salts):
+    new, old = salts
+    p = Program([BOARD, "--port", "0", "--salt", new, "--salt", old, "--origin", ORIGIN])
+    yield p
+    p.close()
+
+
+def logged_in(board, user="alice"):
+    session = requests.Session()
+    answer = session.post(board.base + "/login", data={"user": user}, allow_redirects=False,
+                          timeout=5)
+    assert answer.status_code == 303 and answer.headers["Location"] == "/"
+    return session, answer
+
+
+def cookie_header(session):
+    return "user=" + session.cookies["user"]
+
+
+def test_login_sets_a_signed_lax_http_only_cookie(board):
+    anonymous = requests.get(board.base + "/", allow_redirects=False, timeout=5)
+    assert anonymous.status_code == 303 and anonymous.headers["Location"] == "/login"
+    session, answer = logged_in(board)
+    set_cookie = answer.headers["Set-Cookie"]
+    assert re.fullmatch(r"user=[A-Za-z0-9_-]{43}&\d+&alice; Max-Age=28800; Path=/; "
+                        r"HttpOnly; SameSite=Lax", set_cookie), set_cookie
+    home = session.get(board.base + "/", timeout=5)
+    assert 'href="/board/1">Ideas</a>' in home.text and "Log out alice" in home.text
+    # a changed value is refused: signed, not merely stored
+    forged = session.cookies["user"].replace("&alice", "&mallory")
+    refused = requests.get(board.base + "/", headers={"Cookie": f"user={forged}"},
+                           allow_redirects=False, timeout=5)
+    assert refused.status_code == 303 and refused.headers["Location"] == "/login"
+    assert requests.post(board.base + "/login", data={"user": " "},
+                         timeout=5).status_code == 400
+    bye = session.post(board.base + "/logout", allow_redirects=False, timeout=5)
+    assert bye.status_code == 303 and "user=;" in bye.headers["Set-Cookie"]
+
+
+def test_key_rotation_accepts_the_old_key_and_refuses_others(board, salts, tmp_path):
+    new, old = salts
+    for path, accepted in ((old, True), (new, True), (str(tmp_path / "other"), False)):
+        cookie = make_id_cookie("user", "bob", key=make_secret_salt_file(path))
+        answer = requests.get(board.base + "/", headers={"Cookie": f"user={cookie.value}"},
+                              allow_redirects=False, timeout=5)
+        assert (answer.status_code == 200) is accepted, (path, answer.status_code)
+        if accepted:
+            assert "Log out bob" in answer.text
+    # new sessions are signed with the first key only
+    session, _ = logged_in(board, "carol")
+    sent = ClientCookie("user", session.cookies["user"])
+    assert valid_id_cookie(sent, name="user", key=make_secret_salt_file(new)) == "carol"
+    assert valid_id_cookie(sent, name="user", key=make_secret_salt_file(old)) is None
+
+
+def test_secure_cookies_flag(tmp_path):
+    p = Program([BOARD, "--port", "0", "--salt", str(tmp_path / "salt"), "--secure-cookies"])
+    try:
+        answer = requests.post(p.base + "/login", data={"user": "dan"},
+                               allow_redirects=False, timeout=5)
+        assert "; Secure; HttpOnly; SameSite=Lax" in answer.headers["Set-Cookie"]
+        p.proc.send_signal(signal.SIGTERM)   # as the docstring says: a graceful stop
+        assert p.wait() == 0
+    finally:
+        p.close()
+
+
+def test_typed_routes_methods_and_not_found(board):
+    session, _ = logged_in(board)
+    assert "<title>Ideas</title>" in session.get(board.base + "/board/1", timeout=5).text
+    no_board = session.get(board.base + "/board/99", timeout=5)
+    assert no_board.status_code == 404 and "No such board" in no_board.text
+    not_an_integer = session.get(board.base + "/board/one", timeout=5)
+    assert not_an_integer.status_code == 404 and "Nothing is served" in not_an_integer.text
+    wrong_method = session.put(board.base + "/board/1", timeout=5)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET, HEAD"
+
+
+def test_static_files_and_templates(board):
+    css = requests.get(board.base + "/static/style.css", timeout=5)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert ".error" in css.text
+    assert requests.get(board.base + "/static/none.css", timeout=5).status_code == 404
+    session, _ = logged_in(board)
+    html = session.get(board.base + "/board/2", timeout=5).text
+    assert html.startswith("<!doctype html>")                      # layout.html
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<form method="post" action="/board/2/notes"><label>Note: ' in html
+    assert '<input name="input_0" type="text" />' in html          # the formlet, unescaped
+    assert 'const board = 2;' in html and '+ "/board/2/chat");' in html
+
+
+def test_note_form_escapes_and_announces_by_event(board):
+    session, _ = logged_in(board)
+    with sse_connect(board.base + "/events", headers={"Cookie": cookie_header(session)},
+                     timeout=5) as events:
+        assert events.status_code == 200
+        added = session.post(board.base + "/board/1/notes",
+                             data={"input_0": "  <b>milk</b> & eggs "},
+                             allow_redirects=False, timeout=5)
+        assert added.status_code == 303 and added.headers["Location"] == "/board/1"
+        event = events.receive(timeout=5)
+    assert event.event == "note"
+    assert json.loads(event.data) == {"board": 1, "text": "<b>milk</b> & eggs"}
+    html = session.get(board.base + "/board/1", timeout=5).text
+    assert "<li>&lt;b&gt;milk&lt;/b&gt; &amp; eggs</li>" in html and "<b>milk" not in html
+    empty = session.post(board.base + "/board/1/notes", data={"input_0": "  "}, timeout=5)
+    assert empty.status_code == 400 and "A note needs some text." in empty.text
+    missing = session.post(board.base + "/board/1/notes", data={}, timeout=5)
+    assert missing.status_code == 400                               # the formlet's own 400
+    anonymous = requests.post(board.base + "/board/1/notes", data={"input_0": "x"},
+                              allow_redirects=False, timeout=5)
+    assert anonymous.status_code == 403
+
+
+def test_events_and_chat_are_for_members_only(board):
+    refused = requests.get(board.base + "/events", timeout=5)
+    assert refused.status_code == 403 and "Log in first." in refused.text
+    ws_base = board.base.replace("http://", "ws://")
+    with pytest.raises(HandshakeFailed) as failed:
+        ws_connect(ws_base + "/board/1/chat", headers={"Origin": ORIGIN}, timeout=5)
+    assert failed.value.status == "HTTP/1.1 403 Forbidden"
+
+
+def test_chat_per_board_and_origin_check(board):
+    session, _ = logged_in(board, "erin")
+    ws_base = board.base.replace("http://", "ws://")
+    headers = {"Origin": ORIGIN, "Cookie": cookie_header(session)}
+    with pytest.raises(HandshakeFailed) as failed:   # another site's page
+        ws_connect(ws_base + "/board/1/chat",
+                   headers={**headers, "Origin": "http://evil.example"}, timeout=5)
+    assert failed.value.status == "HTTP/1.1 403 Forbidden"
+    first = ws_connect(ws_base + "/board/1/chat", headers=headers, timeout=5)
+    second = ws_connect(ws_base + "/board/1/chat", headers=headers, timeout=5)
+    other = ws_connect(ws_base + "/board/2/chat", headers=headers, timeout=5)
+    try:
+        with gevent.Timeout(5):
+            ws_send(first, "hello one")
+            assert ws_recv(first) == "erin: hello one"
+            assert ws_recv(second) == "erin: hello one"
+            ws_send(other, "hello two")
+            # board 2's first message is its own: board 1's never reached it
+            assert ws_recv(other) == "erin: hello two"
+    finally:
+        for c in (first, second, other):
+            ws_close(c)
+
+
+# -- the wizard ------------------------------------------------------------------------------
+
+@pytest.fixture
+def wizard():
+    p = Program([WIZARD, "--port", "0", "--no-web-browser"])
+    yield p
+    p.close()
+
+
+def _action(html):
+    return re.search(r'action="([^"]+)"', html).group(1)
+
+
+def _title(html):
+    return re.search(r"<title>([^<]*)</title>", html).group(1)
+
+
+def _answer(session, base, k_url, answer):
+    """POST an answer; the wizard answers 303 (redirect_get) and the GET lands."""
+    posted = session.post(base + k_url, data={"answer": answer}, allow_redirects=False,
+                          timeout=5)
+    assert posted.status_code == 303, posted.text
+    location = posted.headers["Location"]
+    return location, session.get(base + location, timeout=5).text
+
+
+def test_wizard_back_button_reload_and_embed_url(wizard):
+    base, s = wizard.base, requests.Session()
+    first = s.get(base + "/wizard", timeout=5).text
+    assert _title(first) == "What is your name?"
+    k_name = _action(first)
+    assert re.fullmatch(r"/wizard;k=[A-Za-z0-9_-]{22}\.\d+\.[A-Za-z0-9_-]{22}", k_name)
+    at, second = _answer(s, base, k_name, "Ann")
+    assert _title(second) == "How old are you?"
+    # reload: the page is rendered again, same form, nothing posted again
+    again = s.get(base + at, timeout=5).text
+    assert _title(again) == "How old are you?" and _action(again) == _action(second)
+    # back to the name form and submit it again: send_suspend's URL resumes once
+    spent = s.post(base + k_name, data={"answer": "Bob"}, timeout=5)
+    assert "Sorry, this page has expired" in spent.text
+    # a wrong answer asks again, with the reason
+    _, retry = _answer(s, base, _action(second), "forty")
+    assert _title(retry) == "How old are you?"
+    assert "<p class=\"error\">'forty' is not a whole number.</p>" in retry
+    at, check = _answer(s, base, _action(retry), "42")
+    assert _title(check) == "Please check" and "<p>Ann, 42</p>" in check
+    assert _title(s.get(base + at, timeout=5).text) == "Please check"   # reload
+    change = re.search(r'<a href="([^"]+)">Change the name</a>', check).group(1)
+    confirm = _action(check)
+    # embed_url links work any number of times (the back button, two tabs)
+    for _ in range(2):
+        assert _title(s.get(base + change, timeout=5).text) == "What is your name?"
+    done = s.post(base + confirm, timeout=5).text
+    assert _title(done) == "Thank you" and "1 signed up so far." in done
+    # send_finish cleared the table: confirming again from the back button is refused
+    twice = s.post(base + confirm, timeout=5).text
+    assert "Sorry, this page has expired" in twice
+
+
+# -- the board in a browser ----------------------------------------------------------------
+
+def test_board_in_chromium_logs_in_chats_and_sees_new_notes(tmp_path):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.support import chromium_or_skip, quit_chromium
+
+    driver = chromium_or_skip()
+    # no --origin: the page's own origin is the one that opens the chat
+    p = Program([BOARD, "--port", "0", "--salt", str(tmp_path / "salt")])
+    try:
+        # pages change under the waits: an element of the page being left goes stale
+        wait = WebDriverWait(driver, 15, poll_frequency=0.05, ignored_exceptions=(
+            NoSuchElementException, StaleElementReferenceException))
+        driver.get(p.base + "/")
+        driver.find_element("name", "user").send_keys("alice")
+        driver.find_element("css selector", "input[type=submit]").click()
+        wait.until(lambda d: d.title == "Boards")
+        driver.find_element("link text", "Ideas").click()
+        wait.until(lambda d: d.find_element("id", "live").text == "(live)")  # SSE and chat open
+        driver.find_element("id", "message").send_keys("hello from the browser")
+        driver.find_element("css selector", "#say input[type=submit]").click()
+        wait.until(lambda d: "alice: hello from the browser"
+                   in d.find_element("id", "chat").text)
+        # another user adds a note: the open page shows it, by the event stream
+        bob = requests.Session()
+        bob.post(p.base + "/login", data={"user": "bob"}, timeout=5)
+        assert bob.post(p.base + "/board/1/notes", data={"input_0": "from bob"},
+                        timeout=5).status_code == 200
+        wait.until(lambda d: "from bob" in d.find_element("id", "notes").text)
+        # and the page's own form: POST, redirect, GET; a new page lists the note (the
+        # event stream also adds it to the page being left: wait for that one to go)
+        left = driver.find_element("id", "notes")
+        driver.find_element("name", "input_0").send_keys("from alice")
+        driver.find_element("css selector", "form[method=post] input[type=submit]").click()
+        wait.until(staleness_of(left))
+        wait.until(lambda d: "from alice" in d.find_element("id", "notes").text)
+        assert [li.text for li in driver.find_elements("css selector", "#notes li")] \
+            == ["from bob", "from alice"]
+        assert driver.current_url == p.base + "/board/1"
+    finally:
+        p.close()
+        quit_chromium(driver)
