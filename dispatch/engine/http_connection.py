@@ -53,7 +53,7 @@ class HTTPConnection(SocketIO):
 
     __slots__ = ("address", "reader", "writer", "greenlet", "in_request", "message",
                  "upgraded", "sent_continue", "detached", "_idle_since", "_watchers",
-                 "_timer", "__weakref__")
+                 "__weakref__")
 
     def __init__(self, server: ConnectionOwner, sock, address) -> None:
         self.server = server
@@ -76,7 +76,6 @@ class HTTPConnection(SocketIO):
         self.detached = False
         self._idle_since = time.monotonic()
         self._watchers: Optional[tuple] = None
-        self._timer: Optional[gevent.Timeout] = None  # the head's deadline, reused
         self._raw = os_socket(sock)  # the hot paths' way around gevent's socket methods
         self._timed = False  # the send time-out is set on the socket
         try:
@@ -154,34 +153,26 @@ class HTTPConnection(SocketIO):
         self.server.connection_closed(self)
 
     def _next_request(self):
-        """The next request, a :class:`ProtocolError`, ``_PARK``, or ``None`` at the end."""
+        """The next request, a :class:`ProtocolError`, ``_PARK``, or ``None`` at the end.
+
+        Its waits are ended by the server's sweep (:meth:`sweep`), not by a timer of
+        their own: starting and cancelling one cost more than a microsecond a request.
+        """
         reader = self.reader
         queue = reader.queue
         if queue:
             return queue.popleft()
         if reader.dead:
             return None
-        limit = self.server.safety_limits.request_read_timeout
-        park_after = self.server.park_after
+        waiting = self.server.waiting
         while True:
             waited = time.monotonic() - self._idle_since
+            limit = self.server.safety_limits.request_read_timeout
             if limit is not None and waited >= limit:
                 if reader.in_head:
                     return ProtocolError(408, "the request head did not arrive in time")
                 return None  # an idle keep-alive connection: closed without a word
-            seconds = None if limit is None else limit - waited
-            park = (not reader.in_head and park_after is not None
-                    and (seconds is None or seconds > park_after))
-            if park:
-                # The common wait, with the same length each time: one timer, reused.
-                seconds = park_after
-                timer = self._timer
-                if timer is None:
-                    timer = self._timer = gevent.Timeout(seconds, _HeadTimeout)
-            else:
-                timer = gevent.Timeout(seconds, _HeadTimeout)
-            if seconds is not None:
-                timer.start()
+            waiting.add(self)
             try:
                 while not queue:
                     data = self._recv()
@@ -193,10 +184,26 @@ class HTTPConnection(SocketIO):
                             return None
                 return queue.popleft()
             except _HeadTimeout:
-                if park and not reader.in_head:
+                if not reader.in_head and self.server.park_after is not None:
                     return _PARK
             finally:
-                timer.cancel()
+                waiting.discard(self)
+
+    def sweep(self, now: float) -> None:
+        """End this connection's wait for a request if it has lasted too long: it parks
+        after ``park_after`` seconds idle, and a head still incomplete at the request
+        read time-out is refused.  The server calls this, in the hub, for the
+        connections in its ``waiting`` set."""
+        waited = now - self._idle_since
+        limit = self.server.safety_limits.request_read_timeout
+        park_after = self.server.park_after
+        if (limit is not None and waited >= limit) or (
+                park_after is not None and waited >= park_after
+                and not self.reader.in_head):
+            self.server.waiting.discard(self)
+            greenlet = self.greenlet
+            if greenlet is not None:
+                greenlet.throw(_HeadTimeout)  # where it waits in _next_request
 
     # -- parking: an idle keep-alive connection without a greenlet ------------------------
     def _park(self) -> bool:
@@ -215,9 +222,6 @@ class HTTPConnection(SocketIO):
             expiry.start(self.close)
         self._watchers = (readable, expiry)
         self.greenlet = None
-        if self._timer is not None:
-            self._timer.close()
-            self._timer = None
         return True
 
     def _unwatch(self) -> None:
@@ -292,11 +296,8 @@ class HTTPConnection(SocketIO):
             _hooks.observer.request(message.method, response.status, time.monotonic() - started)
         if self.upgraded:
             # The connection lives on as a WebSocket or a stream, for hours maybe: what
-            # served its last request goes now (the 101's headers, the head's timer).
+            # served its last request goes now (the 101's headers).
             response.headers = []
-            if self._timer is not None:
-                self._timer.close()
-                self._timer = None
             return False
         if not response.keep_alive:
             if not message.complete or message.error is not None:

@@ -50,12 +50,15 @@ class DispatchServer(StreamServer):
         self._shutdown_callbacks: dict[int, Callable[[], object]] = {}
         self._next_callback = 0
         self.connections: set = set()  # open connections (HTTPConnection)
+        #: connections whose greenlet waits for a request (see sweep())
+        self.waiting: set = set()
+        self._sweeper = None
         # Sockets accepted and not closed yet, counted at the accept: gevent's accept
         # loop takes up to max_accept sockets per wake-up before any of their handlers
         # runs, so the count of registered connections alone lets it overshoot.
         self._accepted = 0
         #: seconds before an idle keep-alive connection gives up its greenlet (None: never)
-        self.park_after: Optional[float] = PARK_AFTER
+        self._park_after: Optional[float] = PARK_AFTER
         if isinstance(listener, tuple):
             ssl_args.setdefault("backlog", safety_limits.max_waiting)
         super().__init__(listener, self._handle_connection, spawn=spawn or "default", **ssl_args)
@@ -76,6 +79,51 @@ class DispatchServer(StreamServer):
         super().start()
         self.environ["SERVER_NAME"] = self.server_host
         self.environ["SERVER_PORT"] = str(self.server_port)
+        self._start_sweeping()
+
+    @property
+    def park_after(self) -> Optional[float]:
+        """Seconds before an idle keep-alive connection gives up its greenlet (None:
+        never); it then waits on an I/O watcher alone."""
+        return self._park_after
+
+    @park_after.setter
+    def park_after(self, seconds: Optional[float]) -> None:
+        self._park_after = seconds
+        if self._sweeper is not None:
+            self._start_sweeping()  # at the interval the new wait needs
+
+    def _start_sweeping(self) -> None:
+        # One timer for every connection's wait for a request, rather than a timer
+        # started and cancelled for each request.
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper.close()
+        every = self.sweep_interval()
+        sweeper = self._sweeper = self.loop.timer(every, every)
+        sweeper.start(self.sweep)
+
+    def sweep_interval(self) -> float:
+        """Seconds between sweeps: a quarter of the shortest wait they end (so a wait
+        ends at most a quarter late), within 0.05 to 0.25 s."""
+        waits = [w for w in (self.safety_limits.request_read_timeout, self.park_after)
+                 if w is not None]
+        return max(0.05, min([0.25] + [w / 4 for w in waits]))
+
+    def sweep(self) -> None:
+        """End the waits for a request that have lasted too long (in the hub)."""
+        if self.waiting:
+            now = time.monotonic()
+            for conn in list(self.waiting):
+                if conn in self.waiting:  # (an earlier one's turn may have changed it)
+                    conn.sweep(now)
+
+    def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper.close()
+            self._sweeper = None
+        super().close()
 
     @property
     def server_port(self) -> int:

@@ -21,6 +21,9 @@ class ConnectionOwner(Protocol):
     access_log: Optional[Callable]
     #: seconds before an idle keep-alive connection gives up its greenlet (None: never)
     park_after: Optional[float]
+    #: the connections waiting for a request in their greenlet, which the server's
+    #: sweep ends when they last too long
+    waiting: set
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` at a graceful stop; returns the canceller."""
