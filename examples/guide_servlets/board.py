@@ -1,15 +1,17 @@
 """The servlet guide's board (``docs/servlet-guide.rst``): log in with a signed cookie,
-boards at typed URLs, a formlet that adds notes, Jinja2 templates, a stylesheet, new
-notes announced by server-sent events and a WebSocket chat per board, on one port.
+boards at typed URLs, a formlet that adds notes, forms with CSRF tokens, Jinja2
+templates, a stylesheet, new notes announced by server-sent events and a WebSocket chat
+per board, all served by one ``serve_servlet`` call on one port.
 
-    python examples/guide_servlets/board.py [--port 8000] [--salt FILE ...]
-                                            [--secure-cookies] [--origin URL ...]
+    python examples/guide_servlets/board.py [--port 8000] [--no-web-browser]
+                                            [--salt FILE ...] [--secure-cookies]
+                                            [--origin URL ...]
 
 ``--salt`` names the key files (128 random bytes each, made on first use): the first
-signs the login cookies, the others are older keys still accepted (key rotation).
-``--secure-cookies`` when the site is served over HTTPS; ``--origin`` lists the origins
-whose pages may open the chat (``https://board.example.com``).  SIGTERM or Ctrl-C stops
-it.
+signs the login cookies and the CSRF tokens, the others are older keys still accepted
+for logins (key rotation).  ``--secure-cookies`` when the site is served over HTTPS;
+``--origin`` lists the origins, besides the page's own, whose pages may open the chat
+(``https://board.example.com``).  SIGTERM or Ctrl-C stops it.
 """
 from gevent import monkey
 
@@ -21,23 +23,17 @@ import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 
-import gevent.event  # noqa: E402
-from markupsafe import Markup  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-import dispatch.filter as filter  # noqa: E402
-import dispatch.sequencer as sequencer  # noqa: E402
 from dispatch.broadcast import make_ws_group, ws_group_add, ws_group_send  # noqa: E402
-from dispatch.server import serve, wait_then_stop  # noqa: E402
 from dispatch.sse import make_sse, sse_dispatcher, sse_send_event  # noqa: E402
 from dispatch.websocket import is_eof, ws_recv  # noqa: E402
 from servlets import (  # noqa: E402
-    TEXT_HTML_MIME_TYPE,
+    csrf_field,
+    csrf_protect,
     dispatch_rules,
     dispatch_url,
     extract_binding_single,
-    include_template,
     integer_arg,
     logout_id_cookie,
     make_id_cookie,
@@ -45,14 +41,13 @@ from servlets import (  # noqa: E402
     redirect_to,
     request_bindings,
     request_id_cookie,
-    response_full,
+    response_template,
     response_xexpr,
     see_other,
+    serve_servlet,
     ws_dispatch_rules,
-    xexpr_to_string,
 )
 from servlets.formlets import formlet, formlet_display, formlet_process, input_string  # noqa: E402
-from servlets.servlet_env import serve_servlet_dispatcher  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -95,21 +90,26 @@ def page(title, *body, code=200, cookies=()):
         code=code, cookies=cookies)
 
 
-def login_form(error=None):
-    return ("form", [("method", "post"), ("action", url(login))],
+def csrf(req):
+    """The hidden field that csrf_protect (main) wants in every form posted here."""
+    return csrf_field(req, key=KEYS[0])
+
+
+def login_form(req, error=None):
+    return ("form", [("method", "post"), ("action", url(login))], csrf(req),
             ("p", [("class", "error")], error) if error else "",
             ("label", "Your name: ", ("input", [("name", "user")])),
             ("input", [("type", "submit"), ("value", "Log in")]))
 
 
 def login_page(req):
-    return page("Log in", login_form())
+    return page("Log in", login_form(req))
 
 
 def login(req):
     user = extract_binding_single("user", request_bindings(req)).strip()
     if not user:
-        return page("Log in", login_form("Type a name."), code=400)
+        return page("Log in", login_form(req, "Type a name."), code=400)
     return redirect_to(url(home), see_other, cookies=[session_cookie(user)])
 
 
@@ -125,20 +125,19 @@ def home(req):
     return page("Boards",
                 ("ul", *[("li", ("a", [("href", url(show_board, n))], name))
                          for n, name in BOARDS.items()]),
-                ("form", [("method", "post"), ("action", url(logout))],
+                ("form", [("method", "post"), ("action", url(logout))], csrf(req),
                  ("input", [("type", "submit"), ("value", f"Log out {user}")])))
 
 
 note_formlet = formlet(("label", "Note: ", input_string), lambda text: text.strip())
 
 
-def board_page(n, user, error=None, code=200):
-    html = include_template(
-        "templates/board.html", board=n, name=BOARDS[n], user=user, notes=NOTES[n],
-        error=error, home_url=url(home), add_url=url(add_note, n),
-        form=Markup("".join(map(xexpr_to_string, formlet_display(note_formlet)))),
+def board_page(req, n, user, error=None, code=200):
+    return response_template(
+        "templates/board.html", code=code, board=n, name=BOARDS[n], user=user,
+        notes=NOTES[n], error=error, home_url=url(home), add_url=url(add_note, n),
+        csrf=csrf(req), form=formlet_display(note_formlet),
         events_url="/events", chat_url=chat_url(chat, n))
-    return response_full(code, None, None, TEXT_HTML_MIME_TYPE, [], [html.encode()])
 
 
 def show_board(req, n):
@@ -148,7 +147,7 @@ def show_board(req, n):
     if n not in BOARDS:
         return page("No such board", ("p", ("a", [("href", url(home))], "All boards")),
                     code=404)
-    return board_page(n, user)
+    return board_page(req, n, user)
 
 
 def add_note(req, n):
@@ -157,7 +156,7 @@ def add_note(req, n):
         return page("Forbidden", ("p", "Log in first."), code=403)
     text = formlet_process(note_formlet, req)
     if not text:
-        return board_page(n, user, error="A note needs some text.", code=400)
+        return board_page(req, n, user, error="A note needs some text.", code=400)
     NOTES[n].append(text)
     sse_send_event(NEWS, data=json.dumps({"board": n, "text": text}), event="note")
     return redirect_to(url(show_board, n), see_other)   # POST, redirect, GET
@@ -201,21 +200,11 @@ def members_only(inner):
     return dispatcher
 
 
-def make_app(origins=None):
-    chats = ws_dispatch_rules(CHAT_RULE, origins=origins)
-    return sequencer.make(
-        filter.make(r"^/events$", members_only(sse_dispatcher(NEWS))),
-        filter.make(r"^/board/[0-9]+/chat$", members_only(chats)),
-        serve_servlet_dispatcher(
-            board_dispatch, servlet_regexp="", stateless=True,
-            extra_files_paths=[("/static", os.path.join(HERE, "static"))],
-            file_not_found_responder=not_found))
-
-
 def main():
     global SECURE_COOKIES
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-web-browser", action="store_true")
     parser.add_argument("--salt", action="append", default=[])
     parser.add_argument("--secure-cookies", action="store_true")
     parser.add_argument("--origin", action="append", default=None)
@@ -223,10 +212,15 @@ def main():
     salts = args.salt or [os.path.join(tempfile.gettempdir(), "gevent-dispatch-board-salt")]
     KEYS[:] = [make_secret_salt_file(path) for path in salts]
     SECURE_COOKIES = args.secure_cookies
-    stop = serve(make_app(args.origin), port=args.port, listen_ip="127.0.0.1")
-    print(f"Your Web application is running at http://localhost:{stop.port}/.", flush=True)
-    print("Stop this program (Ctrl-C) to terminate the Web Server.", flush=True)
-    wait_then_stop(stop, gevent.event.Event(), stop_timeout=2)
+    chats = ws_dispatch_rules(CHAT_RULE, origins=args.origin)  # own host, and --origin
+    serve_servlet(
+        csrf_protect(board_dispatch, key=KEYS[0], secure=SECURE_COOKIES),
+        servlet_path="/", servlet_regexp="", stateless=True,
+        extra_dispatchers=[(r"^/events$", members_only(sse_dispatcher(NEWS))),
+                           (r"^/board/[0-9]+/chat$", members_only(chats))],
+        extra_files_paths=[("/static", os.path.join(HERE, "static"))],
+        file_not_found_responder=not_found,
+        port=args.port, launch_browser=not args.no_web_browser)
 
 
 if __name__ == "__main__":
