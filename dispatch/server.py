@@ -200,16 +200,8 @@ def serve_ports(dispatch: Dispatcher, ports: Iterable[int] = (80,),
 
     A port that cannot be bound raises here, after stopping the servers already started
     (Racket reports it on its confirmation channel and keeps the others running)."""
-    ports = _check_ports(ports, "serve_ports")
-    started: list[Stopper] = []
-    try:
-        for port in ports:
-            started.append(_serve_one(dispatch, port, listen_ip, connection_close,
-                                      serve_options))
-    except BaseException:
-        Stoppers(started)(0)
-        raise
-    return Stoppers(started)
+    return _serve_all(dispatch, [(listen_ip, _check_ports(ports, "serve_ports"))],
+                      connection_close, serve_options)
 
 
 def serve_ips_ports(dispatch: Dispatcher,
@@ -229,6 +221,12 @@ def serve_ips_ports(dispatch: Dispatcher,
             raise TypeError(f"serve_ips_ports: each entry is (ip or None, [ports]), "
                             f"given {entry!r}")
         plan.append((entry[0], _check_ports(entry[1], "serve_ips_ports")))
+    return _serve_all(dispatch, plan, connection_close, serve_options)
+
+
+def _serve_all(dispatch: Dispatcher, plan: list, connection_close: bool,
+               serve_options: dict) -> Stoppers:
+    """Serve on each ``(listen_ip, ports)`` of ``plan``; if one fails, stop the others."""
     started: list[Stopper] = []
     try:
         for listen_ip, ports in plan:

@@ -168,13 +168,14 @@ def serve_launch_wait(make_dispatcher: Callable[[Any], Dispatcher], *,
     flight, the one that set ``quit`` among them, get up to ``stop_timeout`` seconds
     (Racket sleeps two seconds).  A port that cannot be bound raises ``OSError`` after
     the banner's explanation (Racket prints it and returns)."""
-    import sys
 
     import gevent
     import gevent.event
 
     from dispatch.safety_limits import make_safety_limits
     from dispatch.server import serve_ports, wait_then_stop
+
+    from .banner import print_start_error, server_url
 
     if not callable(make_dispatcher):
         raise TypeError(f"serve_launch_wait: make_dispatcher must be a procedure taking "
@@ -193,19 +194,16 @@ def serve_launch_wait(make_dispatcher: Callable[[Any], Dispatcher], *,
                                safety_limits=safety_limits, **server_options)
     except OSError as error:
         if banner:
-            print("There was an error starting the Web server.", file=sys.stderr)
-            if getattr(error, "errno", None) in (98, 48, 10048):  # EADDRINUSE
-                print(f"\tThe TCP port ({port}) is already in use.", file=sys.stderr)
+            print_start_error(error, port)
         raise
     stop = stoppers.stoppers[0]
-    scheme, default = ("https", 443) if ssl else ("http", 80)
-    server_url = f"{scheme}://localhost" + ("" if stop.port == default else f":{stop.port}")
+    root = server_url(stop.port, ssl)
     if launch_path is not None:
         import webbrowser
 
-        gevent.get_hub().threadpool.spawn(webbrowser.open, server_url + launch_path)
+        gevent.get_hub().threadpool.spawn(webbrowser.open, root + launch_path)
     if banner:
-        url = server_url + launch_path if launch_path is not None else server_url
+        url = root + launch_path if launch_path is not None else root
         print(f"Your Web application is running at {url}.")
         print("Stop this program at any time to terminate the Web Server.", flush=True)
     try:

@@ -45,6 +45,7 @@ from dispatch.safety_limits import SafetyLimits, make_safety_limits
 from dispatch.server import read_line, serve, wait_then_stop
 
 from . import stateful
+from .banner import print_start_error, server_url
 from .one_port import extra_dispatchers as _extra_dispatchers
 from .servlet import check_servlet, dispatch_servlet
 from .setup import make_default_path_to_servlet
@@ -217,12 +218,6 @@ def _stdin_is_interactive() -> bool:
         return False
 
 
-def _server_url(port: int, ssl: bool) -> str:
-    scheme = "https" if ssl else "http"
-    default = 443 if ssl else 80
-    return f"{scheme}://localhost" + ("" if port == default else f":{port}")
-
-
 def serve_servlet(
         start: Callable, *, command_line: bool = False,
         launch_browser: Optional[bool] = None, quit: bool = False,  # noqa: A002
@@ -328,20 +323,18 @@ def serve_servlet(
                      safety_limits=safety_limits, **server_options)
     except OSError as error:
         if banner:
-            print("There was an error starting the Web server.", file=sys.stderr)
-            if getattr(error, "errno", None) in (98, 48, 10048):  # EADDRINUSE
-                print(f"\tThe TCP port ({port}) is already in use.", file=sys.stderr)
+            print_start_error(error, port)
         raise
 
-    server_url = _server_url(stop.port, bool(ssl_cert and ssl_key))
-    launch_url = server_url + servlet_path
+    root = server_url(stop.port, bool(ssl_cert and ssl_key))
+    launch_url = root + servlet_path
     if launch_browser:
         import webbrowser
 
         gevent.get_hub().threadpool.spawn(webbrowser.open, launch_url)
     if banner:
         print(f"Your Web application is running at "
-              f"{_answering_url(server_url, servlet_path, servlet_regexp)}.")
+              f"{_answering_url(root, servlet_path, servlet_regexp)}.")
         if stop_on_enter or quit:
             print(" or ".join((["Press enter"] if stop_on_enter else [])
                               + (["visit /quit"] if quit else [])) + " to stop it.")

@@ -30,3 +30,15 @@ def served():
     yield start
     for stop in stoppers:
         stop(timeout=1)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a test module (skips where there is none); pages get
+    PAGE_WAIT seconds to load."""
+    from tests.support import PAGE_WAIT, chromium_or_skip, quit_chromium
+
+    driver = chromium_or_skip()
+    driver.set_page_load_timeout(PAGE_WAIT)
+    yield driver
+    quit_chromium(driver)

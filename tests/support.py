@@ -61,6 +61,10 @@ class Example:
             stream.close()
 
 
+#: seconds a browser test gives a page to load or to show what it should
+PAGE_WAIT = 15
+
+
 def chromium_or_skip():
     """A headless Chromium driven by selenium; skips where Debian's chromium is missing."""
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):

@@ -5,18 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import chromium_or_skip, quit_chromium
+from tests.support import PAGE_WAIT
 from tests.test_continue import INITIAL_SQL, Program
 
-WAIT = 15  # seconds for any page to show what it should
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = chromium_or_skip()
-    driver.set_page_load_timeout(WAIT)
-    yield driver
-    quit_chromium(driver)
+WAIT = PAGE_WAIT  # seconds for any page to show what it should
 
 
 @pytest.fixture

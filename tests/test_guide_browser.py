@@ -5,17 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import chromium_or_skip, quit_chromium
-from tests.test_continue_browser import WAIT, shows
+from tests.test_continue_browser import shows
 from tests.test_guide_examples import GuideProgram
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = chromium_or_skip()
-    driver.set_page_load_timeout(WAIT)
-    yield driver
-    quit_chromium(driver)
 
 
 @pytest.fixture

@@ -25,18 +25,10 @@ from servlets import (
     response_full,
     response_xexpr,
 )
-from tests.support import ROOT, chromium_or_skip, quit_chromium
+from tests.support import PAGE_WAIT, ROOT
 
-WAIT = 15  # seconds for any page to show what it should
+WAIT = PAGE_WAIT  # seconds for any page to show what it should
 _BANNER = re.compile(r"Your Web application is running at (http://\S+?)\.$")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    driver = chromium_or_skip()
-    driver.set_page_load_timeout(WAIT)
-    yield driver
-    quit_chromium(driver)
 
 
 @pytest.fixture
