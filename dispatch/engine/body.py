@@ -159,7 +159,12 @@ class _EmptyInput:
     def read(self, size: Optional[int] = -1) -> bytes:
         return b""
 
-    read1 = readline = read
+    # (methods of their own, not class-body aliases: mypyc compiles no aliases)
+    def read1(self, size: Optional[int] = -1) -> bytes:
+        return b""
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        return b""
 
     def readinto(self, buffer) -> int:
         return 0

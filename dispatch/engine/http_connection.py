@@ -58,9 +58,11 @@ class HTTPConnection:
     :class:`~dispatch.handle.Handle`.
     """
 
+    # No __weakref__: compiled (mypyc), the class could not have one, and both twins
+    # behave the same.
     __slots__ = ("server", "socket", "address", "reader", "writer", "greenlet",
                  "in_request", "message", "upgraded", "sent_continue", "detached",
-                 "_idle_since", "_watchers", "_timer", "_raw", "__weakref__")
+                 "_idle_since", "_watchers", "_timer", "_raw")
 
     def __init__(self, server: DispatchServer, sock, address) -> None:
         self.server = server
@@ -459,11 +461,13 @@ class HTTPConnection:
 class _DoneReader:
     """The reader of a connection handed over to another protocol: nothing to read."""
 
-    queue: deque = deque()
-    dead = True
-    paused = False
-    in_head = False
-    unparsed = b""
+    def __init__(self) -> None:
+        # (set here: mypyc gives a class no mutable default like a deque)
+        self.queue: deque = deque()
+        self.dead = True
+        self.paused = False
+        self.in_head = False
+        self.unparsed = b""
 
 
 _DONE_READER = _DoneReader()
