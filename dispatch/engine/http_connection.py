@@ -12,7 +12,7 @@ import logging
 import socket
 import time
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import gevent
 
@@ -402,7 +402,7 @@ class HTTPConnection:
         self._send_all(response.end())
         return sent
 
-    def _write(self, data: bytes) -> int:
+    def _write(self, data: Union[bytes, bytearray, memoryview]) -> int:
         """Send a piece of a streamed body (PEP 3333's ``write`` too)."""
         response = self.writer
         pieces = response.write(data)
