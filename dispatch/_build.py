@@ -5,6 +5,24 @@ so it cannot import :mod:`dispatch`); :mod:`dispatch._extensions` reads it at ru
 tell which modules are running compiled.  Add a module here to compile it: it must pass
 ``mypy`` (mypyc compiles what the type checker proved), and ``tests/test_compiled.py``
 then checks that a build compiles it.  Keep this file free of imports.
+
+What compiling changes, and so what to check before adding a module:
+
+- every annotation is enforced at run time: an argument, or a value from untyped code
+  (``Any``, a ``# type: ignore``) stored in a typed variable, of another type raises
+  ``TypeError: bytes object expected; got str``.  Annotate what the code really accepts
+  (``Optional``, ``Union``); leave out public functions that check their own arguments
+  (their ``ValueError`` naming the argument would become that ``TypeError``:
+  ``dispatch.sse.encoder``, whose ``retry=1.5`` showed it).  An attribute set to
+  ``None`` in ``__init__`` and to an untyped value (a greenlet) elsewhere is typed
+  ``None`` by mypy: annotate it;
+- compiled classes take no new attributes, no weak references (no ``__weakref__``: keep
+  it out of the pure twin's ``__slots__`` too) and no subclasses in Python; one that
+  subclasses a builtin or an uncompiled class is refused or compiled as a plain class;
+- mypyc compiles no class-body aliases (``read1 = read``) and no mutable class defaults.
+
+Tried and left pure: ``dispatch.websocket.protocol`` (compiled, the WebSocket tests
+crashed the interpreter in the closing handshake), ``dispatch.sse.encoder`` (above).
 """
 
 #: modules compiled into one extension library, each beside its pure-Python twin
@@ -16,6 +34,9 @@ COMPILED = (
     # the engine's per-request and per-byte paths
     "dispatch.engine.body",
     "dispatch.engine.http_connection",
+    "dispatch.engine.sockets",
+    "dispatch.engine.rawstream",
+    "dispatch.engine.detached",
 )
 
 #: the extension library's name (one shared library holds the compiled code of all)

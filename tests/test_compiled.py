@@ -62,9 +62,11 @@ def test_the_listed_modules_run_compiled_where_built_and_not_forced_pure():
 
 
 PROBE = """
-import json, sys
+import importlib, json, sys
 import dispatch, dispatch.server, servlets
 from dispatch._build import COMPILED
+for name in COMPILED:
+    importlib.import_module(name)
 mine = {name: getattr(module, "__file__", None) or "" for name, module in sys.modules.items()
         if name.split(".")[0] in ("dispatch", "servlets", "dispatch__mypyc")}
 print(json.dumps({"compiled": list(dispatch._compiled), "files": mine}))
@@ -286,3 +288,22 @@ def test_slotted_classes_behave_alike_in_both_modes(serve_wsgi):
     writer = ResponseWriter()
     writer.status = "200 OK"  # declared attributes are set as usual
     assert writer.status == "200 OK"
+
+
+def test_what_the_pure_engine_accepts_the_compiled_one_accepts(serve_wsgi):
+    # Compiled, every annotation is checked at run time: the engine's annotations say
+    # what the pure code takes (write: any bytes-like piece; read1: a size or None).
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        first = stream.read1(None)
+        rest = stream.readlines(None)
+        write = start_response("200 OK", [("Content-Length", "12")])
+        write(bytearray(b"bytes"))
+        write(memoryview(first + b"".join(rest))[:4])
+        return [b"end"]
+
+    server, port = serve_wsgi(app)
+    check_mode()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nbody\nx")
+        assert read_response(sock).endswith(b"\r\n\r\nbytesbodyend")
