@@ -112,7 +112,7 @@ class Input:
             size -= len(data)
         return b"".join(parts)
 
-    def read1(self, size: int = -1) -> bytes:
+    def read1(self, size: Optional[int] = -1) -> bytes:
         return self._take(size if size is not None else -1)
 
     def readinto(self, buffer) -> int:
@@ -141,7 +141,7 @@ class Input:
                 limit -= len(data)
         return b"".join(parts)
 
-    def readlines(self, hint: int = -1) -> list:
+    def readlines(self, hint: Optional[int] = -1) -> list:
         return list(iter(self.readline, b""))
 
     def __iter__(self):
@@ -170,12 +170,17 @@ class _EmptyInput:
     def read(self, size: Optional[int] = -1) -> bytes:
         return b""
 
-    read1 = readline = read
+    # (methods of their own, not class-body aliases: mypyc compiles no aliases)
+    def read1(self, size: Optional[int] = -1) -> bytes:
+        return b""
+
+    def readline(self, size: Optional[int] = -1) -> bytes:
+        return b""
 
     def readinto(self, buffer) -> int:
         return 0
 
-    def readlines(self, hint: int = -1) -> list:
+    def readlines(self, hint: Optional[int] = -1) -> list:
         return []
 
     def __iter__(self):

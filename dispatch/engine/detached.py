@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import gevent
 from gevent.socket import wait_write
@@ -48,7 +48,8 @@ class DetachedStream:
         self._chunked = chunked
         self._buffer: list = []
         self._buffered = 0
-        self._flusher = None
+        # (Any, not None: compiled, the attribute would be checked to stay None)
+        self._flusher: Any = None  # the greenlet flushing what waits, while one does
         self._closing = False
         self.closed = False
         self.send_timeout = send_timeout

@@ -51,9 +51,10 @@ class HTTPConnection(SocketIO):
     :class:`~dispatch.handle.Handle`.
     """
 
+    # No __weakref__: compiled (mypyc), the class could not have one, and both twins
+    # behave the same.
     __slots__ = ("address", "reader", "writer", "greenlet", "in_request", "message",
-                 "upgraded", "sent_continue", "detached", "_idle_since", "_watchers",
-                 "__weakref__")
+                 "upgraded", "sent_continue", "detached", "_idle_since", "_watchers")
 
     def __init__(self, server: ConnectionOwner, sock, address) -> None:
         self.server = server

@@ -44,11 +44,13 @@ class RawStream:
 class _DoneReader:
     """The reader of a connection handed over to another protocol: nothing to read."""
 
-    queue: deque = deque()
-    dead = True
-    paused = False
-    in_head = False
-    unparsed = b""
+    def __init__(self) -> None:
+        # (set here: mypyc gives a class no mutable default like a deque)
+        self.queue: deque = deque()
+        self.dead = True
+        self.paused = False
+        self.in_head = False
+        self.unparsed = b""
 
 
 #: stands in for the RequestReader of a connection handed over

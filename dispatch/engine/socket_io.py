@@ -7,7 +7,7 @@ gevent's socket, under the send time-out, only when they must wait.
 from __future__ import annotations
 
 import socket
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..http11 import writer
@@ -128,7 +128,7 @@ class SocketIO:
         self._send_all(response.end())
         return sent
 
-    def _write(self, data: bytes) -> int:
+    def _write(self, data: Union[bytes, bytearray, memoryview]) -> int:
         """Send a piece of a streamed body (PEP 3333's ``write`` too)."""
         response = self.writer
         pieces = response.write(data)

@@ -9,7 +9,7 @@ from .reader import Message
 __all__ = ["environ_for"]
 
 # "User-Agent" -> "HTTP_USER_AGENT", computed once per distinct field name.
-_keys: dict = {}
+_keys: dict[bytes, str] = {}
 _SPECIAL = {b"content-type": "CONTENT_TYPE", b"content-length": "CONTENT_LENGTH"}
 
 
@@ -23,7 +23,7 @@ def _key(name: bytes) -> str:
     return key
 
 
-def environ_for(message: Message, base: dict) -> dict:
+def environ_for(message: Message, base: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``base`` (the server's and connection's entries) with the request's."""
     environ = base.copy()
     environ["REQUEST_METHOD"] = message.method
@@ -37,13 +37,14 @@ def environ_for(message: Message, base: dict) -> dict:
     environ["PATH_INFO"] = path if "%" not in path else \
         unquote_to_bytes(path).decode("latin-1")
     environ["QUERY_STRING"] = query
-    value: Any  # the header's bytes, then their latin-1 str
-    for name, value in message.headers:
+    for name, field in message.headers:
         if b"_" in name:
             # CGI maps "-" and "_" alike: X_Forwarded_For could pose as X-Forwarded-For.
             continue
-        key = _key(name)
-        value = value.decode("latin-1")
+        key = _keys.get(name)
+        if key is None:
+            key = _key(name)
+        value = field.decode("latin-1")
         if key in environ and key.startswith("HTTP_"):
             separator = "; " if key == "HTTP_COOKIE" else ", "
             environ[key] += separator + value

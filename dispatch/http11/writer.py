@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from email.utils import formatdate
-from typing import Optional
+from typing import Optional, Union
 
 __all__ = ["BadResponse", "CHUNKED", "CLOSE_DELIMITED", "COALESCE_LIMIT", "LAST_CHUNK",
            "ResponseWriter", "body_allowed", "chunk", "declared_length", "head", "http_date"]
@@ -193,7 +193,7 @@ class ResponseWriter:
             self.keep_alive = False
         return pieces
 
-    def write(self, data: bytes) -> list:
+    def write(self, data: Union[bytes, bytearray, memoryview]) -> list:
         """A piece of a streamed body (the head goes first, framed by the application's
         Content-Length, else chunked, else for HTTP/1.0 by closing the connection)."""
         if type(data) is not bytes:
