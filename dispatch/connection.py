@@ -11,7 +11,7 @@ A dispatcher answers exactly once, in one of two ways:
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from . import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from .engine.rawstream import RawStream
@@ -116,7 +116,7 @@ class Connection:
         return handler.at_shutdown(callback)
 
     @property
-    def socket(self):
+    def socket(self) -> Any:
         """The client's socket, where the server exposes it (else ``None``)."""
         handler = self.environ.get(HANDLER_KEY)
         return handler.socket if handler is not None else None
