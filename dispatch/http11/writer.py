@@ -28,10 +28,25 @@ LAST_CHUNK = b"0\r\n\r\n"
 
 _STATUS = re.compile(r"[1-5][0-9][0-9]( [\t -~\x80-\xff]*)?\Z")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
-# Names checked once; the set stays small (a server answers with few distinct names).
-_good_names: set = set()
-# Headers the server owns: the framing is its own, whatever the application says.
-_HOP_BY_HOP = frozenset(("transfer-encoding", "connection", "keep-alive"))
+# What the head does with a field, by its name: most are sent as they are; the server
+# reads Content-Length and Date, and owns the framing (Transfer-Encoding, Connection,
+# Keep-Alive), whatever the application says.
+_PLAIN, _LENGTH, _DATE, _CONNECTION, _HOP = 0, 1, 2, 3, 4
+_KINDS = {"content-length": _LENGTH, "date": _DATE, "connection": _CONNECTION,
+          "transfer-encoding": _HOP, "keep-alive": _HOP}
+# Names and statuses checked once; they stay few (a server answers with few distinct).
+_kinds: dict = {}
+_good_statuses: set = set()
+
+
+def _kind_of(name) -> int:
+    """Check a header name (a token) and tell what kind of field it is."""
+    if type(name) is not str or not _TOKEN.match(name):
+        raise BadResponse(f"malformed header name {name!r}")
+    kind = _KINDS.get(name.lower(), _PLAIN)
+    if len(_kinds) < 1024:
+        _kinds[name] = kind
+    return kind
 
 
 class BadResponse(ValueError):
@@ -53,26 +68,27 @@ def head(status: str, headers: list, framing: Optional[int], keep_alive: bool,
     application's own ``Content-Length``, if any, is sent as it is.  With ``upgrade``
     (a 101) the ``Connection`` and ``Upgrade`` fields are the application's.
     """
-    if not _STATUS.match(status):
-        raise BadResponse(f"malformed status {status!r}: a code 100-599 and a reason")
+    if status not in _good_statuses:
+        if not _STATUS.match(status):
+            raise BadResponse(f"malformed status {status!r}: a code 100-599 and a reason")
+        if len(_good_statuses) < 1024:
+            _good_statuses.add(status)
     lines = []
     declared = None
     has_date = False
     for name, value in headers:
-        if name not in _good_names:
-            if type(name) is not str or not _TOKEN.match(name):
-                raise BadResponse(f"malformed header name {name!r}")
-            if len(_good_names) < 1024:
-                _good_names.add(name)
-        lower = name.lower()
-        if lower == "content-length":
-            declared = _length(value)
-        elif lower == "date":
-            has_date = True
-        elif lower in _HOP_BY_HOP and not upgrade:
-            if lower == "connection" and "close" in value.lower():
-                keep_alive = False
-            continue
+        kind = _kinds.get(name)
+        if kind is None:
+            kind = _kind_of(name)
+        if kind:
+            if kind == _LENGTH:
+                declared = _length(value)
+            elif kind == _DATE:
+                has_date = True
+            elif not upgrade:  # hop-by-hop: the framing is the server's
+                if kind == _CONNECTION and "close" in value.lower():
+                    keep_alive = False
+                continue
         lines.append(f"{name}: {value}\r\n")
     block = "".join(lines)
     # One line per header: any other CR or LF came from a value, and would split it.
