@@ -19,6 +19,7 @@ compiled once and reloaded when their file changes.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -31,13 +32,13 @@ _environments: dict = {}
 _lock = threading.Lock()
 
 
-def _jinja2():
+def _jinja2() -> Any:
+    # An extra, imported by name: the type check needs no Jinja2 installed.
     try:
-        import jinja2
-    except ImportError:  # an extra: say how to get it
+        return importlib.import_module("jinja2")
+    except ImportError:  # say how to get it
         raise ImportError("servlets.templates needs Jinja2: "
                           "pip install 'gevent-dispatch[templates]'") from None
-    return jinja2
 
 
 def template_environment(directory: Union[str, os.PathLike]):
