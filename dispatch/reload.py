@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Optional
 import gevent
 from werkzeug import _reloader
 
-__all__ = ["RESTART", "STOP_TIMEOUT", "run_number", "serve", "supervise", "watch"]
+__all__ = ["INTERVAL", "RESTART", "STOP_TIMEOUT", "run_number", "serve", "supervise", "watch"]
 
 #: a child's exit status that asks for a restart (werkzeug's)
 RESTART = 3
