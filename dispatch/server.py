@@ -79,7 +79,7 @@ def warn_if_not_monkey_patched(who: str) -> bool:
 
 def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
           safety_limits: SafetyLimits = SafetyLimits(), reuse_port: bool = False,
-          **server_options) -> Stopper:
+          reload: bool = False, **server_options) -> Stopper:
     """Serve ``dispatch`` in the background; return the procedure that stops it.
 
     ``listen_ip=None`` listens on every interface, as Racket's ``#:listen-ip #f``;
@@ -89,7 +89,15 @@ def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
     ``certfile=``/``keyfile=``) serves https and wss on the same port; ``access_log=True``
     logs each request to the ``dispatch.access`` logger (see :mod:`dispatch.access_log`),
     or a callable ``(environ, status_code, body_length, seconds)`` is called instead.
+    ``reload=True``, while developing, restarts the process when a source file changes
+    (:mod:`dispatch.reload`): this process then supervises and never returns from here;
+    the restarted one gets the stopper.
     """
+    if reload:
+        from . import reload as reloading
+
+        return reloading.serve(serve, dispatch, port, listen_ip, safety_limits=safety_limits,
+                               reuse_port=reuse_port, **server_options)
     warn_if_not_monkey_patched("serve()")
     server_options.pop("log", None)  # pywsgi's access log: see access_log
     server_options.pop("error_log", None)
@@ -105,12 +113,13 @@ def serve(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
 
 
 def serve_forever(dispatch: Dispatcher, port: int = 80, listen_ip: Optional[str] = None,
-                  stop_timeout: float = 10.0, **server_options) -> None:
+                  stop_timeout: float = 10.0, reload: bool = False,
+                  **server_options) -> None:
     """Serve ``dispatch`` until SIGTERM or SIGINT, then stop gracefully: stop accepting,
     close WebSockets with 1001, end SSE streams, and give in-flight requests up to
-    ``stop_timeout`` seconds."""
+    ``stop_timeout`` seconds.  ``reload=True``: see :func:`serve`."""
     warn_if_not_monkey_patched("serve_forever()")
-    stop = serve(dispatch, port=port, listen_ip=listen_ip, **server_options)
+    stop = serve(dispatch, port=port, listen_ip=listen_ip, reload=reload, **server_options)
     wait_then_stop(stop, gevent.event.Event(), stop_timeout)
 
 

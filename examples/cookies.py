@@ -2,7 +2,7 @@
 "Extracting Cookies"): a first visit is redirected with an ``id`` cookie set, and the
 next one is greeted by it; ``/cookied`` sets two cookies on a page.
 
-    python examples/cookies.py [--port 8000] [--no-web-browser]
+    python examples/cookies.py [--port 8000] [--reload] [--no-web-browser]
 """
 from gevent import monkey
 
@@ -50,7 +50,8 @@ def cookied(req):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     args = parser.parse_args()
-    serve_servlet(start, port=args.port, servlet_path="/", servlet_regexp="",
+    serve_servlet(start, port=args.port, reload=args.reload, servlet_path="/", servlet_regexp="",
                   launch_browser=not args.no_web_browser)

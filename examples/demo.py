@@ -1,7 +1,7 @@
 """All three on one port, as the seed's post says generalises: a page, server-sent events
 and a WebSocket chat.
 
-    python examples/demo.py [--port 8080]
+    python examples/demo.py [--port 8080] [--reload]
 
 * ``/``: the page, with the event stream on the left and the chat on the right;
 * ``/sse/``: a timestamped ``tick`` event every second, and every chat message (kept,
@@ -111,12 +111,12 @@ def tick() -> None:
         gevent.sleep(1)
 
 
-def main(port: int) -> None:
+def main(port: int, reload: bool = False) -> None:
     stop = serve(dispatch=sequencer.make(
                      filter.make(r"^/sse/", sse_dispatcher(a_sse)),
                      filter.make(r"^/ws_test", make_service_mapper_dispatcher(a_service_mapper)),
                      dispatch_servlet(start_page)),
-                 port=port)
+                 port=port, reload=reload)
     ticker = gevent.spawn(tick)
 
     print(f"Serving on http://localhost:{stop.port}/", flush=True)
@@ -132,4 +132,6 @@ def main(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
-    main(parser.parse_args().port)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
+    main(args.port, reload=args.reload)

@@ -2,7 +2,7 @@
 (``web-server/dispatch``): pretty URLs to handlers and back, served with
 ``serve/dispatch``.
 
-    python examples/dispatch_blog.py [--port 8000] [--no-web-browser]
+    python examples/dispatch_blog.py [--port 8000] [--reload] [--no-web-browser]
 
 ``/`` lists the posts, ``/posts/<title>`` shows one, ``/archive/<year>/<month>`` an
 archive; any other path lists the posts (the rules' ``else``).  Every link on the pages
@@ -68,6 +68,8 @@ blog_dispatch, blog_url = dispatch_rules(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     args = parser.parse_args()
-    serve_dispatch(blog_dispatch, port=args.port, launch_browser=not args.no_web_browser)
+    serve_dispatch(blog_dispatch, port=args.port,
+                   launch_browser=not args.no_web_browser, reload=args.reload)

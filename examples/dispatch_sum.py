@@ -1,7 +1,7 @@
 """Port of the ``serve/dispatch`` program of Racket's dispatch tests and the Sum.com
 example of its documentation: numbers in the URL, links made from the rules.
 
-    python examples/dispatch_sum.py [--port 8000] [--no-web-browser]
+    python examples/dispatch_sum.py [--port 8000] [--reload] [--no-web-browser]
 
 ``/`` links to ``/2nd/50``, which links to ``/sum/50/100``, which shows 150;
 ``/add/1/2/3`` adds any number of integers (a rest argument).
@@ -53,6 +53,8 @@ start, url = dispatch_rules(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     args = parser.parse_args()
-    serve_dispatch(start, port=args.port, launch_browser=not args.no_web_browser)
+    serve_dispatch(start, port=args.port,
+                   launch_browser=not args.no_web_browser, reload=args.reload)

@@ -1,6 +1,6 @@
 """Port of the seed's first program: HTTP and server-sent events on the same port.
 
-    python examples/http_sse.py [--port 8080]
+    python examples/http_sse.py [--port 8080] [--reload]
 """
 from gevent import monkey
 
@@ -25,13 +25,13 @@ def start_page(req):
     return response_xexpr(events_page())
 
 
-def main(port: int) -> None:
+def main(port: int, reload: bool = False) -> None:
     a_sse = make_sse()
 
     stop = serve(dispatch=sequencer.make(
                      filter.make(r"^/sse/", sse_dispatcher(a_sse)),
                      dispatch_servlet(start_page)),
-                 port=port)
+                 port=port, reload=reload)
 
     # Send message
     sse_send_event(a_sse, data="Hello world", id=True)
@@ -50,4 +50,6 @@ def main(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
-    main(parser.parse_args().port)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
+    main(args.port, reload=args.reload)

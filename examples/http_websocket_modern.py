@@ -1,6 +1,6 @@
 """Port of the seed's third program: HTTP and a WebSocket (modern interface) on one port.
 
-    python examples/http_websocket_modern.py [--port 8080]
+    python examples/http_websocket_modern.py [--port 8080] [--reload]
 """
 from gevent import monkey
 
@@ -36,11 +36,11 @@ a_service_mapper = ws_service_mapper(
 )
 
 
-def main(port: int) -> None:
+def main(port: int, reload: bool = False) -> None:
     stop = serve(dispatch=sequencer.make(
                      filter.make(r"^/ws_test", make_service_mapper_dispatcher(a_service_mapper)),
                      dispatch_servlet(start_page)),
-                 port=port)
+                 port=port, reload=reload)
 
     print(f"Serving on http://localhost:{stop.port}/", flush=True)
     print("Press enter to terminate app", flush=True)
@@ -54,4 +54,6 @@ def main(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8080)
-    main(parser.parse_args().port)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
+    main(args.port, reload=args.reload)

@@ -2,7 +2,7 @@
 them: a login form sets a signed, timestamped ``user`` cookie; pages trust only a
 cookie signed with the server's key and younger than an hour; logout expires it.
 
-    python examples/id_cookie_login.py [--port 8000] [--no-web-browser] [--salt FILE]
+    python examples/id_cookie_login.py [--port 8000] [--reload] [--no-web-browser] [--salt FILE]
 
 The key lives in ``--salt`` (128 random bytes, made on first run).
 """
@@ -69,9 +69,11 @@ dispatch, url = dispatch_rules(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     parser.add_argument("--salt", default=os.path.join(tempfile.gettempdir(),
                                                        "gevent-dispatch-salt"))
     args = parser.parse_args()
     KEY = make_secret_salt_file(args.salt)
-    serve_dispatch(dispatch, port=args.port, launch_browser=not args.no_web_browser)
+    serve_dispatch(dispatch, port=args.port,
+                   launch_browser=not args.no_web_browser, reload=args.reload)

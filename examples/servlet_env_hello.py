@@ -1,7 +1,7 @@
 """Port of the first example of Racket's "Simple Single Servlet Servers" documentation
 (``web-server/servlet-env``): one servlet served by ``serve/servlet``.
 
-    python examples/servlet_env_hello.py [--port 8000] [--no-web-browser]
+    python examples/servlet_env_hello.py [--port 8000] [--reload] [--no-web-browser]
 
 The page is at http://localhost:8000/servlets/standalone.rkt (``serve/servlet``'s
 default servlet path); press enter (run from a terminal) or Ctrl-C to stop.
@@ -28,6 +28,8 @@ def my_app(req):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     args = parser.parse_args()
-    serve_servlet(my_app, port=args.port, launch_browser=not args.no_web_browser)
+    serve_servlet(my_app, port=args.port,
+                  launch_browser=not args.no_web_browser, reload=args.reload)

@@ -1,7 +1,7 @@
 """Port of the "Conversion Example" of Racket's templates documentation: Al Church's
 blog, its presentation in three templates (``examples/templates/``).
 
-    python examples/templates_blog.py [--port 8000] [--no-web-browser]
+    python examples/templates_blog.py [--port 8000] [--reload] [--no-web-browser]
 
 Racket's version moves between pages with ``send/suspend``; this one with two routes:
 ``/`` lists the posts with a form that posts to ``/new``, which shows the new post and
@@ -74,6 +74,8 @@ start, url = dispatch_rules(
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     parser.add_argument("--no-web-browser", action="store_true")
     args = parser.parse_args()
-    serve_dispatch(start, port=args.port, launch_browser=not args.no_web_browser)
+    serve_dispatch(start, port=args.port,
+                   launch_browser=not args.no_web_browser, reload=args.reload)

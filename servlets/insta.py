@@ -5,6 +5,7 @@
 
     python -m servlets.insta blog.py            # or: blog:start, package.module:start
     python -m servlets.insta blog.py --port 8000 --no-web-browser
+    python -m servlets.insta blog.py --reload     # restart when a source file changes
 
 As in Racket's insta, the server takes a free port (``--port`` picks one), opens a
 browser on the servlet, and prints ``Your Web application is running at <url>.``; the
@@ -71,6 +72,8 @@ def main(argv: Optional[list] = None) -> Any:
     parser.add_argument("--servlet-path", default="/servlets/standalone.rkt")
     parser.add_argument("--static-files-path", default=None)
     parser.add_argument("--no-web-browser", action="store_true")
+    parser.add_argument("--reload", action="store_true",
+                        help="restart when a source file changes (dispatch.reload)")
     args = parser.parse_args(argv)
 
     from gevent import monkey
@@ -85,7 +88,8 @@ def main(argv: Optional[list] = None) -> Any:
     return serve_servlet(
         start, port=args.port, listen_ip=args.listen_ip, servlet_path=args.servlet_path,
         extra_files_paths=[extra] if extra else [],
-        launch_browser=settings["launch_browser"] and not args.no_web_browser)
+        launch_browser=settings["launch_browser"] and not args.no_web_browser,
+        reload=args.reload)
 
 
 if __name__ == "__main__":

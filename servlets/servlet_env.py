@@ -239,7 +239,7 @@ def serve_servlet(
         ssl: bool = False, ssl_cert: Optional[PathLike] = None,
         ssl_key: Optional[PathLike] = None,
         log_file: Any = None, log_format: Any = "apache-default",
-        stop_timeout: float = 2.0, **server_options: Any) -> None:
+        stop_timeout: float = 2.0, reload: bool = False, **server_options: Any) -> None:
     """Serve ``start(request)`` and wait until the server is stopped.  Racket:
     ``serve/servlet``; the keywords are its own, Python-spelled.
 
@@ -288,6 +288,8 @@ def serve_servlet(
       ``"paren"``, ``"extended"`` or a procedure): one line per request.
     * ``safety_limits`` (or ``max_waiting`` alone) and ``server_options`` go to
       :func:`dispatch.server.serve`.
+    * ``reload=True`` (not Racket's), while developing: the process restarts when a
+      source file changes (:mod:`dispatch.reload`); the browser opens at the first start.
     """
     if launch_browser is None:
         launch_browser = not command_line
@@ -295,6 +297,11 @@ def serve_servlet(
         stop_on_enter = not command_line and _stdin_is_interactive()
     if banner is None:
         banner = not command_line
+    if reload:  # this process supervises from here; the restarted ones go on
+        from dispatch import reload as reloading
+
+        port = reloading.supervise(port, listen_ip)
+        launch_browser = launch_browser and reloading.run_number() == 1
     if safety_limits is None:
         safety_limits = make_safety_limits(max_waiting=max_waiting)
     if ssl:
@@ -320,7 +327,7 @@ def serve_servlet(
         servlet_loading_responder=servlet_loading_responder)
     try:
         stop = serve(dispatcher, port=port, listen_ip=listen_ip,
-                     safety_limits=safety_limits, **server_options)
+                     safety_limits=safety_limits, reload=reload, **server_options)
     except OSError as error:
         if banner:
             print_start_error(error, port)

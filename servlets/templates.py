@@ -36,6 +36,7 @@ with a rendered template, as ``response_xexpr`` with an x-expression.
 """
 from __future__ import annotations
 
+import importlib
 import mimetypes
 import os
 import sys
@@ -54,13 +55,13 @@ _environments: dict = {}
 _lock = threading.Lock()
 
 
-def _jinja2():
+def _jinja2() -> Any:
+    # An extra, imported by name: the type check needs no Jinja2 installed.
     try:
-        import jinja2
-    except ImportError:  # an extra: say how to get it
+        return importlib.import_module("jinja2")
+    except ImportError:  # say how to get it
         raise ImportError("servlets.templates needs Jinja2: "
                           "pip install 'gevent-dispatch[templates]'") from None
-    return jinja2
 
 
 def template_environment(directory: Union[str, os.PathLike]):

@@ -13,6 +13,7 @@ text is caught in the frame where it becomes invalid.
 from __future__ import annotations
 
 import codecs
+import importlib
 import os
 import struct
 from typing import Any, Optional, Union
@@ -94,7 +95,9 @@ def _unmask(key: bytes, data: bytearray):
 
 
 # At 1 MiB the strided translate takes ~1.8 ms; numpy's XOR of 32-bit words ~0.1 ms.
-# numpy is optional (and imported on the first large frame only: it costs ~20 MB).
+# numpy is optional (the speedups extra; imported on the first large frame only: it
+# costs ~20 MB).  It is imported by name, so the type check needs no numpy installed:
+# what it gives is Any either way.
 _NUMPY_FROM = 16384
 _numpy: Any = None
 
@@ -103,10 +106,9 @@ def _numpy_xor():
     global _numpy
     if _numpy is None:
         try:
-            import numpy
+            _numpy = importlib.import_module("numpy")
         except ImportError:
-            numpy = False
-        _numpy = numpy
+            _numpy = False
     if not _numpy:
         return None
     return _xor_words

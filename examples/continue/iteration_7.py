@@ -1,6 +1,6 @@
 """Racket's "Continue" tutorial, iteration 7 (``iteration-7.rkt``): no double submit.
 
-    python examples/continue/iteration_7.py [--port 8000]
+    python examples/continue/iteration_7.py [--port 8000] [--reload]
 
 The blog is at http://localhost:8000/.  After a post or a confirmed comment the handler
 answers with ``redirect_get()`` (POST-redirect-GET): reloading the page it leads to
@@ -212,6 +212,8 @@ if __name__ == "__main__":
     # The tutorial's "Leaving DrRacket": serve/servlet without a browser, the blog at /.
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     htdocs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "htdocs")
-    serve_servlet(start, launch_browser=False, quit=False, port=parser.parse_args().port,
+    args = parser.parse_args()
+    serve_servlet(start, launch_browser=False, quit=False, port=args.port, reload=args.reload,
                   servlet_path="/", extra_files_paths=[htdocs])

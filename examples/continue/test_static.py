@@ -1,7 +1,7 @@
 """Racket's "Continue" tutorial, ``test-static.rkt`` ("Decorating With Style!"): a page
 whose style sheet is a static file, ``htdocs/test-static.css``.
 
-    python examples/continue/test_static.py [--port 8000]
+    python examples/continue/test_static.py [--port 8000] [--reload]
 
 The page is at http://localhost:8000/, the style sheet at /test-static.css.
 """
@@ -35,5 +35,7 @@ if __name__ == "__main__":
     # The tutorial's "Leaving DrRacket": serve/servlet without a browser, the page at /.
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
-    serve_servlet(start, launch_browser=False, quit=False, port=parser.parse_args().port,
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
+    serve_servlet(start, launch_browser=False, quit=False, port=args.port, reload=args.reload,
                   servlet_path="/", extra_files_paths=[HTDOCS])
