@@ -208,6 +208,7 @@ def main():
     parser.add_argument("--salt", action="append", default=[])
     parser.add_argument("--secure-cookies", action="store_true")
     parser.add_argument("--origin", action="append", default=None)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     args = parser.parse_args()
     salts = args.salt or [os.path.join(tempfile.gettempdir(), "gevent-dispatch-board-salt")]
     KEYS[:] = [make_secret_salt_file(path) for path in salts]
@@ -220,7 +221,7 @@ def main():
                            (r"^/board/[0-9]+/chat$", members_only(chats))],
         extra_files_paths=[("/static", os.path.join(HERE, "static"))],
         file_not_found_responder=not_found,
-        port=args.port, launch_browser=not args.no_web_browser)
+        port=args.port, launch_browser=not args.no_web_browser, reload=args.reload)
 
 
 if __name__ == "__main__":

@@ -102,6 +102,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-web-browser", action="store_true")
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     args = parser.parse_args()
     serve_servlet(start, port=args.port, servlet_path="/wizard", quit=False,
-                  launch_browser=not args.no_web_browser)
+                  launch_browser=not args.no_web_browser, reload=args.reload)
