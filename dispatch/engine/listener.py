@@ -3,6 +3,7 @@ each client, bounded by the safety limits, with a graceful stop.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import sys
@@ -197,15 +198,14 @@ class DispatchServer(StreamServer):
         """Call ``callback`` at a graceful stop; returns the procedure that cancels it."""
         key = self._next_callback = self._next_callback + 1
         self._shutdown_callbacks[key] = callback
-
-        def cancel() -> None:
-            self._shutdown_callbacks.pop(key, None)
-
-        return cancel
+        # (a partial, not a closure: each open WebSocket and stream holds one)
+        cancel: Callable[[], object] = functools.partial(self._shutdown_callbacks.pop, key, None)
+        return cancel  # type: ignore[return-value]  # what it returns is of no use
 
     def run_shutdown_callbacks(self) -> None:
         callbacks, self._shutdown_callbacks = self._shutdown_callbacks, {}
-        for callback in callbacks.values():
+        # (a list: a callback may cancel itself, popping from the dict it was in)
+        for callback in list(callbacks.values()):
             try:
                 callback()
             except Exception:

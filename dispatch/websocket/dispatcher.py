@@ -65,45 +65,61 @@ def accept(conn, request, handler: Callable[..., Any], args: tuple = (), *,
     query = environ.get("QUERY_STRING")
     line = (f"{environ.get('REQUEST_METHOD')} {request.path}{'?' + query if query else ''} "
             f"{environ.get('SERVER_PROTOCOL')}")
-    # A copy: the request's own headers read the environ, which is not kept.
-    request_headers = fields_of(environ)
-    path = request.path
     # The handle's own registration: conn.at_shutdown would keep conn, and its environ.
     handle = environ.get(HANDLER_KEY)
-    at_shutdown = handle.at_shutdown if handle is not None else conn.at_shutdown
+    session = _Session(handler, args, codec, options, subprotocol, line,
+                       fields_of(environ),  # a copy: the environ is not kept
+                       request.path,
+                       handle.at_shutdown if handle is not None else conn.at_shutdown)
     del handle
+    if conn.can_upgrade:
+        # The handler runs in a greenlet of its own and this dispatcher returns: the
+        # request's environ, parser and the dispatchers' frames are not kept for the
+        # connection's life (most of what an idle WebSocket would cost).
+        conn.upgrade(headers, run=session.serve)
+    else:
+        session.serve(conn.upgrade(headers))
 
-    def serve(stream) -> None:
+
+class _Session:
+    """What the handler of an accepted handshake runs with, once the socket is handed
+    over.  (A closure over these costs an idle connection half a kilobyte more: a cell
+    each.)"""
+
+    __slots__ = ("handler", "args", "codec", "options", "subprotocol", "line", "headers",
+                 "path", "at_shutdown")
+
+    def __init__(self, handler: Callable[..., Any], args: tuple, codec, options: WSOptions,
+                 subprotocol: Optional[str], line: str, headers, path: str,
+                 at_shutdown: Callable) -> None:
+        self.handler, self.args, self.codec, self.options = handler, args, codec, options
+        self.subprotocol, self.line, self.headers, self.path = subprotocol, line, headers, path
+        self.at_shutdown = at_shutdown
+
+    def serve(self, stream) -> None:
+        options = self.options
         ws = WebSocketConnection(
-            stream, Protocol(client=False, deflate=codec,
+            stream, Protocol(client=False, deflate=self.codec,
                              max_message_size=options.max_message_size),
-            subprotocol=subprotocol, request_line=line, headers=request_headers,
-            path=path, options=options)
-        cancel = at_shutdown(ws.close_for_shutdown)
+            subprotocol=self.subprotocol, request_line=self.line, headers=self.headers,
+            path=self.path, options=options)
+        cancel = self.at_shutdown(ws.close_for_shutdown)
         if _hooks.observer is not None:
             _hooks.observer.websocket_opened()
         status = CLOSE_NORMAL
         try:
-            handler(ws, *args)
+            self.handler(ws, *self.args)
         except ConnectionClosed:
             pass  # the peer was dropped, and that was logged once: no traceback
         except Exception:
             # A bug in the handler: one log record with the traceback, close 1011.
-            log.exception("WebSocket handler failed on %s", path)
+            log.exception("WebSocket handler failed on %s", self.path)
             status = CLOSE_INTERNAL_ERROR
         finally:
             cancel()
             ws.finish(status, "internal error" if status == CLOSE_INTERNAL_ERROR else "")
             if _hooks.observer is not None:
                 _hooks.observer.websocket_closed(ws.close_status)
-
-    if conn.can_upgrade:
-        # The handler runs in a greenlet of its own and this dispatcher returns: the
-        # request's environ, parser and the dispatchers' frames are not kept for the
-        # connection's life (most of what an idle WebSocket would cost).
-        conn.upgrade(headers, run=serve)
-    else:
-        serve(conn.upgrade(headers))
 
 
 def make_general_websockets_dispatcher(

@@ -134,6 +134,11 @@ Event = tuple
 class Protocol:
     """One side of one WebSocket connection, as a state machine over bytes."""
 
+    # Slots: an idle connection's instance dict cost a few hundred bytes.
+    __slots__ = ("client", "deflate", "max_message_size", "_buffer", "_opcode", "_parts",
+                 "_size", "_decoder", "_compressed", "_wire", "close_received", "failed",
+                 "_discard")
+
     def __init__(self, client: bool = False, deflate: Optional[PerMessageDeflate] = None,
                  max_message_size: Optional[int] = 1 << 20) -> None:
         self.client = client
