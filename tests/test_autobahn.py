@@ -2,10 +2,9 @@
 service mapper (tests/conformance/echo_server.py).
 
 Runs ../shared/tools/autobahn/run.sh (or ``$AUTOBAHN_RUN``), which needs Python 2.7
-(pyenv's, or on PATH) and installs the suite from PyPI into a cached virtualenv. The 9.*
-cases (messages of up to 16 MiB) are excluded unless AUTOBAHN_EXCLUDE says otherwise; the
-whole suite: ``AUTOBAHN_CASES='*' AUTOBAHN_EXCLUDE='' python -m pytest
-tests/test_autobahn.py``.
+(pyenv's, or on PATH) and installs the suite from PyPI into a cached virtualenv.  Every
+case runs, the 9.* ones (messages of up to 16 MiB, about 10 s) included; AUTOBAHN_CASES
+and AUTOBAHN_EXCLUDE pick some (``AUTOBAHN_CASES='1.*,2.*,5.*'``).
 
 The suite's client runs one case at a time, each message a round trip between two
 single-threaded processes, so one client and its server keep at most one core busy, and
@@ -166,7 +165,7 @@ def run(port: int, report, cases: list, exclude: list) -> subprocess.Popen:
 @pytest.mark.skipif(python27() is None, reason="the Autobahn suite needs Python 2.7")
 def test_autobahn_conformance(tmp_path):
     cases = patterns(os.environ.get("AUTOBAHN_CASES", "*")) or ["*"]
-    exclude = patterns(os.environ.get("AUTOBAHN_EXCLUDE", "9.*"))
+    exclude = patterns(os.environ.get("AUTOBAHN_EXCLUDE", ""))
     jobs = int(os.environ.get("AUTOBAHN_JOBS", (os.cpu_count() or 1) + 1))
     groups = split(cases, exclude, jobs)
     servers = [start_echo_server() for _ in groups]
