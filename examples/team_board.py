@@ -153,10 +153,10 @@ pages, url = dispatch_rules(
     (("cards",), "post", add_card))
 
 
-def main(port: int, launch_browser: bool) -> None:
+def main(port: int, launch_browser: bool, reload: bool = False) -> None:
     # One port: the event feed and the chat first, then the pages (every other path).
     serve_servlet(csrf_protect(pages, key=KEY), port=port, launch_browser=launch_browser,
-                  servlet_path="/", servlet_regexp="", stateless=True,
+                  servlet_path="/", servlet_regexp="", stateless=True, reload=reload,
                   extra_dispatchers=[(r"^/events$", feed),
                                      ws_dispatch_rules((("chat",), chat))])
 
@@ -167,6 +167,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-web-browser", action="store_true")
     parser.add_argument("--salt", default=os.path.join(tempfile.gettempdir(),
                                                        "gevent-dispatch-salt"))
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
     args = parser.parse_args()
     KEY = make_secret_salt_file(args.salt)
-    main(args.port, not args.no_web_browser)
+    main(args.port, not args.no_web_browser, args.reload)

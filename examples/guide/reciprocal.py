@@ -50,5 +50,7 @@ def start(request):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
-    serve_servlet(start, launch_browser=False, quit=False, port=parser.parse_args().port,
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
+    serve_servlet(start, launch_browser=False, quit=False, port=args.port, reload=args.reload,
                   servlet_path="/")

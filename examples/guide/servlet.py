@@ -37,5 +37,7 @@ def start(req):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--reload", action="store_true", help="restart when a source file changes")
+    args = parser.parse_args()
     serve_servlet(start, manager=manager, launch_browser=False, quit=False,
-                  port=parser.parse_args().port, servlet_path="/")
+                  port=args.port, servlet_path="/", reload=args.reload)
