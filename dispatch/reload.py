@@ -103,16 +103,22 @@ class _Supervisor:
             run = 0
             while True:
                 run += 1
-                self.child = subprocess.Popen(args, env=dict(os.environ, **{_RUN: str(run)}))
-                status = self.child.wait()
-                self.child = None
-                if self.stopping or status == 0 or (status != RESTART and run == 1):
-                    return status
-                if status != RESTART:
-                    # It failed after a change (a typing error?): wait for the next one.
-                    _say(f"the server exited with status {status}; waiting for a change")
-                    if not self._wait_for_change():
+                # The files' times as this server starts: a change saved while it starts
+                # or fails (the fix of the error it fails on) is the one waited for.
+                loop = _Loop()
+                with loop:
+                    self.child = subprocess.Popen(
+                        args, env=dict(os.environ, **{_RUN: str(run)}))
+                    status = self.child.wait()
+                    self.child = None
+                    if self.stopping or status == 0 or (status != RESTART and run == 1):
                         return status
+                    if status != RESTART:
+                        # It failed after a change (a typing error?): wait for the next.
+                        _say(f"the server exited with status {status}; waiting for a "
+                             f"change")
+                        if not self._wait_for_change(loop):
+                            return status
                 _say("restarting")
         finally:
             for signum, handler in previous.items():
@@ -126,14 +132,12 @@ class _Supervisor:
                 signum == signal.SIGINT and _terminal_interrupted_us()):
             child.send_signal(signum)
 
-    def _wait_for_change(self) -> bool:
-        loop = _Loop()
-        with loop:
-            while not self.stopping:
-                gevent.sleep(INTERVAL)  # gevent's or time's: the supervisor does no I/O
-                loop.run_step()
-                if loop.changed:
-                    return True
+    def _wait_for_change(self, loop: _Loop) -> bool:
+        while not self.stopping:
+            loop.run_step()
+            if loop.changed:
+                return True
+            gevent.sleep(INTERVAL)  # gevent's or time's: the supervisor does no I/O
         return False
 
 
