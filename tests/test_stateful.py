@@ -433,25 +433,28 @@ def test_timeout_manager_over_http(served, monkeypatch):
     assert expired(requests.post(base + url, data={"n": "1"}))
 
 
-def _servlet_greenlets() -> int:
+def _servlet_greenlets(manager=None) -> int:
+    """Live servlet greenlets (of ``manager``'s instances only, if given: other tests'
+    servers in this process may end theirs meanwhile)."""
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, ServletGreenlet) and not o.dead)
+    return sum(1 for o in gc.get_objects() if isinstance(o, ServletGreenlet) and not o.dead
+               and (manager is None or o.instance.manager is manager))
 
 
 def test_lru_count_threshold_evicts_and_frees_greenlets(served):
     manager = make_threshold_lru_manager(None, 1 << 40, max_instances=5)
     base = served(make(add_two, manager=manager))
-    before = _servlet_greenlets()
+    assert _servlet_greenlets(manager) == 0
     s = requests.Session()
     urls = [links(s.get(base + "/").text)[0] for _ in range(20)]
     gevent.sleep(0)  # let the kills scheduled by the evictions run
     assert manager.instance_count() == 5
-    assert _servlet_greenlets() - before == 5
+    assert _servlet_greenlets(manager) == 5
     assert expired(s.post(base + urls[0], data={"n": "1"}))
     assert "Second:" in s.post(base + urls[-1], data={"n": "1"}).text
     manager.close()
     gevent.sleep(0)
-    assert _servlet_greenlets() == before
+    assert _servlet_greenlets(manager) == 0
 
 
 def test_lru_memory_threshold_collects(served):
