@@ -24,7 +24,7 @@ import json
 import math
 import re
 import time
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from werkzeug.datastructures import Headers as _Headers
 from werkzeug.exceptions import HTTPException
@@ -489,7 +489,8 @@ def exception_response(exc: HTTPException, environ: Optional[dict] = None) -> _W
     """The response of a werkzeug HTTP exception (``abort(403)``, a body too large), with
     RFC 9110's reason phrase: werkzeug's own status line is upper-cased
     (``400 BAD REQUEST``)."""
-    response = exc.get_response(environ)
+    # werkzeug 3.0 annotates get_response as the sans-I/O Response; it returns the WSGI one.
+    response = cast(_WerkzeugResponse, exc.get_response(environ))
     if exc.code is not None:
         response.status = status_line(exc.code)
     return response
