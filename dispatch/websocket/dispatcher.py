@@ -108,7 +108,12 @@ class _Session:
             _hooks.observer.websocket_opened()
         status = CLOSE_NORMAL
         try:
-            self.handler(ws, *self.args)
+            if self.args:
+                self.handler(ws, *self.args)
+            else:
+                # A plain call: Python runs it in the same C frame, where a call with
+                # *args nests one more, which every idle connection's saved stack keeps.
+                self.handler(ws)
         except ConnectionClosed:
             pass  # the peer was dropped, and that was logged once: no traceback
         except Exception:
