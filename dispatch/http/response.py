@@ -24,7 +24,7 @@ import json
 import math
 import re
 import time
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union, cast
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from werkzeug.datastructures import Headers as _Headers
 from werkzeug.exceptions import HTTPException
@@ -489,8 +489,11 @@ def exception_response(exc: HTTPException, environ: Optional[dict] = None) -> _W
     """The response of a werkzeug HTTP exception (``abort(403)``, a body too large), with
     RFC 9110's reason phrase: werkzeug's own status line is upper-cased
     (``400 BAD REQUEST``)."""
-    # werkzeug 3.0 annotates get_response as the sans-I/O Response; it returns the WSGI one.
-    response = cast(_WerkzeugResponse, exc.get_response(environ))
+    response = exc.get_response(environ)
+    # (werkzeug 3.0, the declared floor, annotates it as the sans-I/O Response; a cast
+    # would be redundant to newer werkzeug's type hints, this holds for both)
+    if not isinstance(response, _WerkzeugResponse):
+        raise TypeError(f"{type(exc).__name__}.get_response gave {response!r}")
     if exc.code is not None:
         response.status = status_line(exc.code)
     return response
