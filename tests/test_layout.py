@@ -131,5 +131,12 @@ def test_engine_modules_stay_small():
     assert {name: size for name, size in sizes.items() if size > 400} == {}
 
 
+def test_one_module_is_called_server():
+    # dispatch.server is the public face (Racket's web-server.rkt); the WebSocket-only
+    # servers are dispatch.websocket.own_port, beside servlets.one_port.
+    assert sorted(name for name in _modules() if name.endswith(".server")) == \
+        ["dispatch.server"]
+
+
 def test_the_cycle_finder_finds_a_circle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

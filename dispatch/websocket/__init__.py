@@ -41,7 +41,7 @@ from .connection import (
 from .deflate import DeflateOptions
 from .dispatcher import make_general_websockets_dispatcher
 from .gevent_websocket import make_wsgi_websocket_dispatcher
-from .server import ws_serve, ws_serve_star
+from .own_port import ws_serve, ws_serve_star
 from .service_mapper import make_service_mapper_dispatcher, ws_service_mapper
 
 __all__ = [

@@ -1,4 +1,7 @@
-"""WebSocket servers on their own port.  Racket: ``ws-serve`` and ``ws-serve*``."""
+"""WebSocket servers on their own port.  Racket: ``ws-serve`` and ``ws-serve*``.
+
+(Not ``server.py``: ``dispatch.server`` is the server's public face; WebSockets served
+beside pages on one port are ``dispatch.websocket``'s dispatchers.)"""
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
