@@ -19,6 +19,7 @@ import pytest
 import redis
 
 from dispatch.sse import make_sse
+from dispatch.sse.broker import BrokerUnavailable
 from dispatch.sse.redis_broker import ID_BASE, SLOT, RedisBroker, _entry_id
 from dispatch.websocket import ws_connect, ws_recv, ws_send
 from tests.sse_client import RawSSE
@@ -312,11 +313,11 @@ def test_sentinel_failover_under_load(servers, apps, tmp_path):
         assert "another Redis server answers" in stderr_of(app)
 
 
-def _stored(client) -> list:
+def _stored(client, name: str = "test") -> list:
     """(data, id) of every kept event in the stream, in order."""
     return [(fields[b"p"].decode().split("data: ", 1)[1].strip(),
              _entry_id(entry_id)[0] * ID_BASE + _entry_id(entry_id)[1] // SLOT)
-            for entry_id, fields in client.xrange("test:events") if fields[b"k"] == b"1"]
+            for entry_id, fields in client.xrange(f"{name}:events") if fields[b"k"] == b"1"]
 
 
 def read_until(client: RawSSE, last: tuple, limit: int) -> list:
@@ -385,6 +386,90 @@ def test_a_ticker_runs_in_one_process_and_moves_when_it_dies(servers, apps):
         if data != ticks[0]:
             break
     assert data == f"tick {survivor.proc.pid}"
+
+
+def test_replicas_acknowledge_a_send_before_it_returns(servers):
+    """replicas=1: a send returns once the replica has the event (Redis's WAIT); with
+    the replica stopped, the send fails rather than claim what a failover could lose."""
+    master = servers("master", *_NO_PERSISTENCE)
+    replica = servers("replica", *_NO_PERSISTENCE, "--replicaof", "127.0.0.1",
+                      str(master.port))
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up")
+    # (Time-outs generous where the replica runs, short where it cannot answer.)
+    broker = RedisBroker(master.url, name="durable", replicas=1, replica_timeout=5)
+    source = make_sse(broker, heartbeat=None)
+    try:
+        for i in range(20):
+            event_id = source.send(data=f"e{i}", id=True)
+            # Read from the replica at once: no waiting for it to catch up.
+            assert _stored(replica.client(), "durable")[-1] == (f"e{i}", event_id)
+        replica.proc.send_signal(signal.SIGSTOP)
+        broker.replica_timeout = 0.5
+        try:
+            started = time.monotonic()
+            with pytest.raises(BrokerUnavailable, match="0 of the 1 replicas"):
+                source.send(data="unreplicated", id=True)
+            assert time.monotonic() - started >= 0.5
+            # The master took it (its readers may deliver it); only the claim is refused.
+            assert _stored(master.client(), "durable")[-1][0] == "unreplicated"
+        finally:
+            replica.proc.send_signal(signal.SIGCONT)
+            broker.replica_timeout = 5
+        after = source.send(data="after", id=True)
+        assert _stored(replica.client(), "durable")[-2:] == [
+            ("unreplicated", after - 1), ("after", after)]
+    finally:
+        broker.close()
+
+
+def test_a_failover_loses_nothing_acknowledged_with_replicas(servers, tmp_path):
+    """Under a publishing load, kill -9 of the master: with replicas=1 every event a
+    send acknowledged is on the promoted replica (without, Redis may lose the last
+    ones: test_sentinel_failover_under_load).  Once no replica is left, sends fail."""
+    cluster = Cluster(servers, tmp_path)
+    broker = RedisBroker(sentinels=[("127.0.0.1", cluster.sentinel.port)],
+                         service_name="mymaster", name="test", replicas=1,
+                         replica_timeout=2, retry_for=10)
+    source = make_sse(broker, heartbeat=None)
+    acked: list = []
+    refused: list = []
+    killed: list = []
+    done: list = []
+
+    def publish():
+        for i in range(100_000):  # bounded by the test's own deadline below
+            if done:
+                return
+            try:
+                acked.append((f"e{i}", source.send(data=f"e{i}", id=True)))
+            except BrokerUnavailable as exc:
+                refused.append((f"e{i}", bool(killed), str(exc)))
+
+    publisher = gevent.spawn(publish)
+    try:
+        wait_until(lambda: len(acked) >= 50, timeout=30)
+        cluster.master.kill()
+        killed.append(len(acked))
+        wait_until(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
+        # The promoted replica has no replica of its own: a send is refused, not claimed.
+        wait_until(lambda: any("replicas" in why for _, _, why in refused), timeout=30)
+    finally:
+        done.append(True)
+        publisher.join(30)
+        broker.close()
+    assert publisher.successful() and not [r for r in refused if not r[1]]
+    stored = _stored(cluster.replica.client())
+    assert [event for event in acked if event not in stored] == []
+    print(f"\nfailover with replicas=1: {len(acked)} acknowledged ({killed[0]} before the "
+          f"kill), none lost; {len(refused)} refused after it")
+
+
+def test_replicas_are_checked():
+    for bad in (-1, 1.5, "1"):
+        with pytest.raises(ValueError, match="replicas must be"):
+            RedisBroker("redis://127.0.0.1:6379/0", replicas=bad)
+    with pytest.raises(ValueError, match="replica_timeout must be"):
+        RedisBroker("redis://127.0.0.1:6379/0", replicas=1, replica_timeout=0)
 
 
 def test_a_sentinel_configuration_is_checked():

@@ -179,6 +179,12 @@ class RedisBroker:
     before :class:`BrokerUnavailable`; ``block_ms``: how long one read waits on Redis;
     ``max_backoff``: the longest wait between the reader's reconnection attempts;
     ``sentinel_kwargs``: connection options for the Sentinels themselves;
+    ``replicas``: acknowledge a send only once this many replicas have the event (Redis's
+    ``WAIT``), so that a failover to one of them keeps it; fewer within
+    ``replica_timeout`` seconds is :class:`BrokerUnavailable` (the event is on the
+    master and may still be delivered, but a failover could lose it: resend if it
+    matters, knowing clients may then see it twice).  0, the default, acknowledges what
+    the master took, as Redis does;
     ``redis_kwargs``: more options for the connections to Redis (``password``, ``ssl``...).
     """
 
@@ -187,7 +193,11 @@ class RedisBroker:
                  sentinels: Optional[Sequence[Tuple[str, int]]] = None,
                  service_name: Optional[str] = None, sentinel_kwargs: Optional[dict] = None,
                  retry_for: float = 5.0, block_ms: int = 1000, max_backoff: float = 2.0,
-                 **redis_kwargs) -> None:
+                 replicas: int = 0, replica_timeout: float = 1.0, **redis_kwargs) -> None:
+        if type(replicas) is not int or replicas < 0:
+            raise ValueError(f"replicas must be a whole number >= 0, not {replicas!r}")
+        if not replica_timeout > 0:
+            raise ValueError(f"replica_timeout must be > 0 seconds, not {replica_timeout!r}")
         _warn_if_not_monkey_patched()
         timeouts = {"socket_timeout": block_ms / 1000 + 5, "socket_connect_timeout": 2}
         # One quick retry (a pooled connection to a server that went away); the rest of
@@ -218,6 +228,8 @@ class RedisBroker:
         self.retry_for = retry_for
         self.block_ms = block_ms
         self.max_backoff = max_backoff
+        self.replicas = replicas
+        self.replica_timeout = replica_timeout
         self._publish = self.redis.register_script(_PUBLISH)
         self._forget = self.redis.register_script(_FORGET)
         self._reader: Optional[gevent.Greenlet] = None
@@ -241,14 +253,30 @@ class RedisBroker:
 
     def publish(self, encode: Encode, keep: bool) -> Optional[int]:
         body = _without_id(encode(_ID_PLACEHOLDER)) if keep else encode(None)
+        args = ["1" if keep else "0", body, self.history, self._floor]
         try:
-            _, epoch, n, _ = self._retrying(lambda: self._publish(
-                keys=[self.stream_key, self.generation_key],
-                args=["1" if keep else "0", body, self.history, self._floor]))
+            (_, epoch, n, _), replicated = self._retrying(lambda: self._add(args))
         except redis.RedisError as exc:
             raise BrokerUnavailable(f"Redis did not take the event: {exc}") from exc
         self._floor = max(self._floor, int(epoch))
+        if replicated < self.replicas:
+            raise BrokerUnavailable(
+                f"{replicated} of the {self.replicas} replicas asked for took the event "
+                f"within {self.replica_timeout} s: the master has it, a failover could "
+                f"lose it")
         return int(epoch) * ID_BASE + int(n) if keep else None
+
+    def _add(self, args: list) -> tuple:
+        """The publish script's answer, and how many replicas acknowledged it."""
+        keys = [self.stream_key, self.generation_key]
+        if not self.replicas:
+            return self._publish(keys=keys, args=args), 0
+        # WAIT counts this connection's writes: one pipeline, so one connection.
+        pipe = self.redis.pipeline(transaction=False)
+        self._publish(keys=keys, args=args, client=pipe)
+        pipe.execute_command("WAIT", self.replicas, max(1, int(self.replica_timeout * 1000)))
+        answer, replicated = pipe.execute()
+        return answer, int(replicated)
 
     def replay(self, after: Optional[int]) -> list:
         try:
