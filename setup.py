@@ -20,7 +20,7 @@ from setuptools.command.build_ext import build_ext
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = runpy.run_path(os.path.join(HERE, "dispatch", "_build.py"))
 MODULES = BUILD["COMPILED"]
-LIBRARY = BUILD["GROUP"] + "__mypyc"  # mypyc's name for the group's shared library
+LIBRARY = BUILD["LIBRARY"]  # mypyc's name for the group's shared library
 REQUIRE = os.environ.get("GEVENT_DISPATCH_REQUIRE_EXTENSIONS") == "1"
 
 try:
@@ -121,7 +121,8 @@ class build_mypyc(build_ext):
         if not self._inplace():
             return
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-        _remove(os.path.join(HERE, LIBRARY + suffix))
+        _remove(os.path.join(HERE, LIBRARY.replace(".", os.sep) + suffix))
+        _remove(os.path.join(HERE, "dispatch__mypyc" + suffix))  # where it was before 0.1
         for package in ("dispatch", "servlets"):
             for folder, _, files in os.walk(os.path.join(HERE, package)):
                 for name in files:

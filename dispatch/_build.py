@@ -40,8 +40,13 @@ COMPILED = (
     "dispatch.engine.detached",
 )
 
-#: the extension library's name (one shared library holds the compiled code of all)
-GROUP = "dispatch"
+#: mypyc's group: one shared library, the module ``GROUP + "__mypyc"``, holds the compiled
+#: code of all.  Inside the package, not beside it: an editable install (``pip install
+#: -e .``) maps only the packages, so a top-level library was importable only from the
+#: checkout's own folder, and ``import dispatch`` failed in a user's program elsewhere.
+GROUP = "dispatch._native"
+#: the shared library's module, as mypyc names it
+LIBRARY = GROUP + "__mypyc"
 
 #: set to 1 at build time: build pure Python; at run time: run pure Python
 NO_EXTENSIONS = "GEVENT_DISPATCH_NO_EXTENSIONS"

@@ -22,7 +22,7 @@ import gevent.event
 import pytest
 
 import dispatch
-from dispatch._build import COMPILED, NO_EXTENSIONS, source_path
+from dispatch._build import COMPILED, LIBRARY, NO_EXTENSIONS, source_path
 from dispatch.engine.listener import DispatchServer
 from dispatch.http11.reader import Message
 from dispatch.http11.writer import ResponseWriter
@@ -68,17 +68,17 @@ from dispatch._build import COMPILED
 for name in COMPILED:
     importlib.import_module(name)
 mine = {name: getattr(module, "__file__", None) or "" for name, module in sys.modules.items()
-        if name.split(".")[0] in ("dispatch", "servlets", "dispatch__mypyc")}
+        if name.split(".")[0] in ("dispatch", "servlets")}
 print(json.dumps({"compiled": list(dispatch._compiled), "files": mine}))
 """
 
 
-def probe(pure: bool) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != NO_EXTENSIONS}
+def probe(pure: bool, cwd: str = ROOT) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in (NO_EXTENSIONS, "PYTHONPATH")}
     if pure:
         env[NO_EXTENSIONS] = "1"
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                         timeout=60, cwd=ROOT, env=env)
+                         timeout=60, cwd=cwd, env=env)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -86,7 +86,7 @@ def probe(pure: bool) -> dict:
 def test_pure_python_mode_imports_every_module_from_its_source():
     seen = probe(pure=True)
     assert seen["compiled"] == []
-    assert "dispatch__mypyc" not in seen["files"]  # the extension library is never loaded
+    assert LIBRARY not in seen["files"]  # the extension library is never loaded
     for name in COMPILED:
         assert seen["files"][name] == os.path.join(ROOT, source_path(name))
     assert all(path.endswith(".py") for path in seen["files"].values()), seen["files"]
@@ -99,6 +99,16 @@ def test_without_the_variable_a_build_runs_compiled():
     assert sorted(seen["compiled"]) == sorted(COMPILED)
     for name in COMPILED:
         assert seen["files"][name].endswith(SUFFIX)
+
+
+def test_a_program_outside_the_checkout_runs_compiled_too(tmp_path):
+    """A user's program in a folder of its own, with the installed package (editable in
+    a checkout): the extension library is found there too."""
+    seen = probe(pure=False, cwd=str(tmp_path))
+    assert sorted(seen["compiled"]) == (sorted(COMPILED) if built() else [])
+    if built():
+        assert seen["files"][LIBRARY].startswith(os.path.join(ROOT, "dispatch", "")) or \
+            "site-packages" in seen["files"][LIBRARY]
 
 
 # -- the engine's behaviour through compiled frames ------------------------------------------
