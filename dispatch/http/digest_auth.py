@@ -23,8 +23,9 @@ Beyond Racket (its behaviour stays the default):
 * ``algorithm="SHA-256"`` (or ``"MD5-sess"``, ``"SHA-256-sess"``) on the header, on
   :func:`password_to_digest_ha1` and on the check; Racket knows MD5 only.
 * ``private_key=`` (and ``nonce_lifetime=``) on the check refuses nonces that
-  :func:`make_digest_auth_header` did not make with that key (or made too long ago).
-  Racket checks no nonce: a credential seen once is good forever.
+  :func:`make_digest_auth_header` did not make with that key (or made too long ago);
+  with both, a request replayed (the same nonce and ``nc`` again) is refused.  Racket
+  checks no nonce: a credential seen once is good forever.
 
 Differences: the challenge separates ``nonce`` and ``opaque`` with a comma (Racket's
 omits it, which RFC 7616 clients such as urllib and requests misread); the parser takes
@@ -187,14 +188,44 @@ def password_to_digest_ha1(lookup_password: UsernameRealmToPassword,
 _REQUIRED = ("username", "realm", "uri", "nonce", "nc", "cnonce", "qop", "response")
 
 
-def _nonce_ok(nonce: str, key: bytes, lifetime: Optional[float]) -> bool:
+def _nonce_time(nonce: str, key: bytes, lifetime: Optional[float]) -> Optional[int]:
+    """When ``nonce`` was made, if it was made with ``key`` and is still good."""
     try:
         timestamp, _, mac = base64.b64decode(nonce, validate=True).decode("ascii").partition(" ")
     except (binascii.Error, ValueError):
-        return False
+        return None
     if not timestamp.isdigit() or not hmac.compare_digest(mac, _nonce_mac(key, timestamp)):
-        return False
-    return lifetime is None or 0 <= time.time() - int(timestamp) <= lifetime
+        return None
+    made = int(timestamp)
+    if lifetime is not None and not 0 <= time.time() - made <= lifetime:
+        return None
+    return made
+
+
+class _Replays:
+    """The nonce counts accepted per nonce, for the nonces' lifetime (RFC 7616 3.4: the
+    same nonce and nc twice is a replay).  Expired nonces are swept as the table
+    doubles, so it holds about what was used within one lifetime."""
+
+    def __init__(self, lifetime: float) -> None:
+        self.lifetime = lifetime
+        self.seen: dict = {}  # nonce -> (made, {nc, ...})
+        self.sweep_at = 1024
+
+    def first_use(self, nonce: str, made: int, nc: str) -> bool:
+        """Record ``nc`` for ``nonce``; False if it was recorded before."""
+        entry = self.seen.get(nonce)
+        if entry is None:
+            if len(self.seen) >= self.sweep_at:
+                cutoff = time.time() - self.lifetime
+                self.seen = {n: e for n, e in self.seen.items() if e[0] >= cutoff}
+                self.sweep_at = max(1024, 2 * len(self.seen))
+            self.seen[nonce] = (made, {nc})
+            return True
+        if nc in entry[1]:
+            return False
+        entry[1].add(nc)
+        return True
 
 
 def make_check_digest_credentials(
@@ -210,8 +241,11 @@ def make_check_digest_credentials(
     Not in Racket: credentials of another ``algorithm`` than this check's, or of a
     ``qop`` other than ``auth``, are wrong; with ``private_key``, so is a nonce not made
     by :func:`make_digest_auth_header` with that key, or made more than
-    ``nonce_lifetime`` seconds ago.  The nonce count is not tracked: a credential
-    replayed within the nonce's lifetime checks as good (serve over TLS)."""
+    ``nonce_lifetime`` seconds ago.  With both, a request is checked once: the same
+    nonce and nonce count (``nc``) again is a replay, and wrong (RFC 7616 3.4; each
+    process remembers what it accepted, for the nonces' lifetime).  Without
+    ``nonce_lifetime``, the nonce count is not tracked: a credential replayed checks as
+    good (serve over TLS)."""
     who = "make_check_digest_credentials"
     if not callable(lookup_ha1):
         raise TypeError(f"{who}: lookup_ha1 must be a procedure (username, realm) -> HA1, "
@@ -224,6 +258,7 @@ def make_check_digest_credentials(
                                        or nonce_lifetime < 0):
         raise ValueError(f"{who}: nonce_lifetime must be seconds (>= 0), given "
                          f"{nonce_lifetime!r}")
+    replays = None if key is None or nonce_lifetime is None else _Replays(nonce_lifetime)
 
     def check(method: Union[str, bytes], credentials: Union[Iterable, Mapping]) -> bool:
         if isinstance(method, (bytes, bytearray)):
@@ -242,8 +277,11 @@ def make_check_digest_credentials(
             return False
         if fields["qop"] != "auth":  # auth-int would need the body
             return False
-        if key is not None and not _nonce_ok(fields["nonce"], key, nonce_lifetime):
-            return False
+        made = None
+        if key is not None:
+            made = _nonce_time(fields["nonce"], key, nonce_lifetime)
+            if made is None:
+                return False
         ha1 = lookup_ha1(fields["username"], fields["realm"])
         if ha1 is None:
             return False
@@ -255,7 +293,11 @@ def make_check_digest_credentials(
         ha2 = hash_(f"{method}:{fields['uri']}")
         expected = hash_(f"{ha1}:{fields['nonce']}:{fields['nc']}:{fields['cnonce']}:"
                          f"{fields['qop']}:{ha2}")
-        return hmac.compare_digest(expected.encode("ascii"),
-                                   str(fields["response"]).lower().encode("utf-8"))
+        if not hmac.compare_digest(expected.encode("ascii"),
+                                   str(fields["response"]).lower().encode("utf-8")):
+            return False
+        # Recorded only once it checks: a forged answer cannot use up a count.
+        return replays is None or made is None or \
+            replays.first_use(fields["nonce"], made, str(fields["nc"]).lower())
 
     return check

@@ -250,6 +250,39 @@ def test_private_key_refuses_forged_and_old_nonces(monkeypatch):
         "GET", answer_for(ha1, "GET", [*base, ("nonce", good)]))
 
 
+def test_a_replayed_request_is_refused(monkeypatch):
+    """RFC 7616 3.4: with private_key and nonce_lifetime, the same nonce and nc twice is a
+    replay; a higher nc on the same nonce is the client's next request."""
+    ha1 = password_to_digest_ha1(lambda u, r: "pass")("user", "r")
+    check = make_check_digest_credentials(lambda u, r: ha1, private_key="k",
+                                          nonce_lifetime=300)
+    now = 1_700_000_000
+    monkeypatch.setattr(digest_auth.time, "time", lambda: now)
+    nonce = nonce_of(make_digest_auth_header("r", "k", "o"))
+
+    def answer(nc: str, response: str = "") -> list:
+        creds = answer_for(ha1, "GET", [("username", "user"), ("realm", "r"), ("uri", "/"),
+                                        ("nonce", nonce), ("nc", nc), ("cnonce", "c"),
+                                        ("qop", "auth")])
+        return [(k, response or v) if k == "response" else (k, v) for k, v in creds]
+
+    assert not check("GET", answer("00000001", response="0" * 32))  # a wrong answer...
+    assert check("GET", answer("00000001"))  # ...uses up nothing
+    assert not check("GET", answer("00000001"))  # the same request again: a replay
+    assert check("GET", answer("00000003")) and check("GET", answer("00000002"))
+    assert not check("GET", answer("00000003"))
+    # Without nonce_lifetime (or private_key), nothing is tracked, as in Racket.
+    untracked = make_check_digest_credentials(lambda u, r: ha1, private_key="k")
+    assert untracked("GET", answer("00000001")) and untracked("GET", answer("00000001"))
+    # What is remembered goes with the nonces' lifetime.
+    replays = digest_auth._Replays(300)
+    for n in range(1024):
+        assert replays.first_use(f"n{n}", now, "00000001")
+    now += 301
+    assert replays.first_use("new", now, "00000001") and list(replays.seen) == ["new"]
+    assert not replays.first_use("new", now, "00000001")
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match="lookup_ha1"):
         make_check_digest_credentials("939e75")
