@@ -121,8 +121,8 @@ class build_mypyc(build_ext):
         if not self._inplace():
             return
         suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-        _remove(os.path.join(HERE, LIBRARY.replace(".", os.sep) + suffix))
-        _remove(os.path.join(HERE, "dispatch__mypyc" + suffix))  # where it was before 0.1
+        # (the library is in the package, removed below; earlier builds put it here)
+        _remove(os.path.join(HERE, "dispatch__mypyc" + suffix))
         for package in ("dispatch", "servlets"):
             for folder, _, files in os.walk(os.path.join(HERE, package)):
                 for name in files:

@@ -271,23 +271,21 @@ class RedisBroker:
         keys = [self.stream_key, self.generation_key]
         if not self.replicas:
             return self._publish(keys=keys, args=args), 0
+        try:
+            return self._add_waiting(keys, args)
+        except redis.exceptions.NoScriptError:
+            self.redis.script_load(_PUBLISH)  # a Redis restarted, or failed over
+            return self._add_waiting(keys, args)
+
+    def _add_waiting(self, keys: list, args: list) -> tuple:
         # WAIT counts this connection's writes: one pipeline, so one connection.  EVALSHA
         # by hand: a pipeline given the Script asks SCRIPT EXISTS first, a round trip more
         # on every send.
-        for attempt in (1, 2):
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.evalsha(self._publish.sha, len(keys), *keys, *args)
-            pipe.execute_command("WAIT", self.replicas,
-                                 max(1, int(self.replica_timeout * 1000)))
-            try:
-                answer, replicated = pipe.execute()
-            except redis.exceptions.NoScriptError:
-                if attempt == 2:
-                    raise
-                self.redis.script_load(_PUBLISH)  # a Redis restarted, or failed over
-            else:
-                return answer, int(replicated)
-        raise AssertionError("unreachable")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.evalsha(self._publish.sha, len(keys), *keys, *args)
+        pipe.execute_command("WAIT", self.replicas, max(1, int(self.replica_timeout * 1000)))
+        answer, replicated = pipe.execute()
+        return answer, int(replicated)
 
     def replay(self, after: Optional[int]) -> list:
         try:
