@@ -30,6 +30,9 @@ class BodySource(Protocol):
     def receive(self) -> None:
         """Read more from the socket into ``reader``."""
 
+    def drain(self) -> None:
+        """Send the answers still waiting to go, before anything else is sent."""
+
 
 class Input:
     """``wsgi.input``: the request body, read from the socket as the application asks.
@@ -66,6 +69,7 @@ class Input:
                 return False
             if message.expect_continue and not conn.sent_continue:
                 conn.sent_continue = True
+                conn.drain()  # an earlier pipelined answer goes first
                 conn.timed()
                 conn.socket.sendall(_CONTINUE)
             try:

@@ -79,6 +79,7 @@ class HTTPConnection(SocketIO):
         self._watchers: Optional[tuple] = None
         self._raw = os_socket(sock)  # the hot paths' way around gevent's socket methods
         self._timed = False  # the send time-out is set on the socket
+        self._no_output_yet()
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (OSError, AttributeError):
@@ -143,6 +144,8 @@ class HTTPConnection(SocketIO):
         """End the connection (a parked or detached one too)."""
         if self.socket is None:
             return
+        if self._unsent is not None:
+            self._last_send()
         self.in_request = False
         self.greenlet = None
         self._unwatch()
@@ -339,6 +342,7 @@ class HTTPConnection(SocketIO):
         the bytes the client sent after the request's head; with ``run``, to
         ``run(stream)`` in a new greenlet, which owns the connection from then on."""
         data = self.writer.upgrade(status, headers)
+        self.drain()  # a pipelined request's answer goes first
         if run is None:
             self.timed()
             self.socket.sendall(data)
@@ -380,6 +384,7 @@ class HTTPConnection(SocketIO):
         if not self.can_detach:
             raise RuntimeError("a TLS connection cannot be detached")
         data = self.writer.detach(status, headers)
+        self.drain()
         self.timed()
         self.socket.sendall(data)
         self.upgraded = self.detached = True

@@ -17,6 +17,7 @@ from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.me
 from ..handle import MAX_BODY_KEY, SAFETY_LIMITS_KEY
 from ..safety_limits import SafetyLimits
 from .http_connection import HTTPConnection
+from .outbox import Outbox
 from .owner import ConnectionOwner
 
 __all__ = ["DispatchServer", "reuse_port_listener"]
@@ -53,6 +54,8 @@ class DispatchServer(StreamServer):
         self.connections: set = set()  # open connections (HTTPConnection)
         #: connections whose greenlet waits for a request (see sweep())
         self.waiting: set = set()
+        #: answers waiting for the end of the hub's turn
+        self.outbox = Outbox()
         self._sweeper = None
         # Sockets accepted and not closed yet, counted at the accept: gevent's accept
         # loop takes up to max_accept sockets per wake-up before any of their handlers

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Protocol
 
 from ..safety_limits import SafetyLimits
+from .outbox import Outbox
 
 __all__ = ["ConnectionOwner"]
 
@@ -24,6 +25,8 @@ class ConnectionOwner(Protocol):
     #: the connections waiting for a request in their greenlet, which the server's
     #: sweep ends when they last too long
     waiting: set
+    #: answers waiting for the end of the hub's turn (see .outbox)
+    outbox: Outbox
 
     def at_shutdown(self, callback: Callable[[], object]) -> Callable[[], None]:
         """Call ``callback`` at a graceful stop; returns the canceller."""

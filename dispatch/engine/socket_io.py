@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 from typing import Any, Callable, Optional, Union
 
+import gevent
+
 from .. import instrument as _hooks  # monitoring hooks: None unless dispatch.metrics
 from ..http11 import writer
 from ..http11.reader import ProtocolError
@@ -19,6 +21,8 @@ from .sockets import wait_readable
 __all__ = ["GONE", "SocketIO"]
 
 RECV_SIZE = 65536
+# Answers up to this size wait in the outbox (see .outbox); larger ones are sent at once.
+COALESCE_LIMIT = 65536
 # Errors of a client that went away or stopped reading: the connection just ends.
 GONE = (ConnectionError, socket.timeout, TimeoutError, OSError)
 
@@ -26,7 +30,8 @@ GONE = (ConnectionError, socket.timeout, TimeoutError, OSError)
 class SocketIO:
     """The part of :class:`~.http_connection.HTTPConnection` that talks to the socket."""
 
-    __slots__ = ("server", "socket", "_raw", "_timed")
+    __slots__ = ("server", "socket", "_raw", "_timed", "_unsent", "_unsent_size",
+                 "_out_watchers", "_send_failed")
 
     server: ConnectionOwner
     socket: Any
@@ -34,6 +39,13 @@ class SocketIO:
     _raw: Optional[Any]
     #: the send time-out is set on the socket for the request being answered
     _timed: bool
+    #: bytes waiting in the server's outbox (or for the socket to take them), in order
+    _unsent: Optional[list]
+    _unsent_size: int
+    #: while the kernel's buffer is full: the watcher for room and the send time-out
+    _out_watchers: Optional[tuple]
+    #: why a send from the hub failed: the next send raises it in the greenlet
+    _send_failed: Optional[OSError]
     #: the response being answered (sans-I/O: it gives the bytes, this sends them)
     writer: writer.ResponseWriter
     #: the socket was handed over (an upgrade, a detached stream)
@@ -59,14 +71,48 @@ class SocketIO:
         except BlockingIOError:  # woken, but another reader was first: wait again
             return self.socket.recv(RECV_SIZE)
 
-    def _send(self, data: bytes) -> None:
-        """Send ``data`` whole: straight to the OS socket, and through gevent (which
-        waits, under the send time-out) only for what the kernel did not take."""
-        raw = self._raw
-        if raw is None:
+    def _no_output_yet(self) -> None:
+        self._unsent = None
+        self._unsent_size = 0
+        self._out_watchers = None
+        self._send_failed = None
+
+    def _send(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        """Send ``data`` whole, after what was given before: a small piece waits in the
+        server's outbox until the end of the hub's turn (see :mod:`.outbox`), a large
+        one goes at once."""
+        if self._raw is None:  # TLS: gevent's socket keeps the state
             self.timed()
             self.socket.sendall(data)
             return
+        failed = self._send_failed
+        if failed is not None:  # the outbox could not deliver: the client is gone
+            raise type(failed)(*failed.args)
+        unsent = self._unsent
+        if unsent is None and len(data) > COALESCE_LIMIT:
+            self._send_now(data)
+            return
+        if type(data) is not bytes:
+            data = bytes(data)  # the application may reuse its buffer once we return
+        if unsent is not None:
+            unsent.append(data)
+            self._unsent_size += len(data)
+            if self._unsent_size > COALESCE_LIMIT:
+                self.drain()
+        else:
+            self._unsent = [data]
+            self._unsent_size = len(data)
+            self.server.outbox.add(self)
+
+    def _send_all(self, pieces: list) -> None:
+        for data in pieces:
+            self._send(data)
+
+    def _send_now(self, data: Union[bytes, bytearray, memoryview]) -> None:
+        """Send ``data`` straight to the OS socket, and through gevent (which waits,
+        under the send time-out) only for what the kernel did not take."""
+        raw = self._raw
+        assert raw is not None  # (TLS never comes here)
         try:
             sent = raw.send(data)
         except BlockingIOError:
@@ -75,9 +121,88 @@ class SocketIO:
             self.timed()
             self.socket.sendall(memoryview(data)[sent:])
 
-    def _send_all(self, pieces: list) -> None:
-        for data in pieces:
-            self._send(data)
+    def drain(self) -> None:
+        """Send what waits for the outbox now, waiting if need be: before the socket is
+        used any other way (a direct send, an upgrade, a shutdown, a close)."""
+        unsent = self._unsent
+        if unsent is None:
+            return
+        self._unsent = None
+        self._stop_out_watchers()
+        self._send_now(unsent[0] if len(unsent) == 1 else b"".join(unsent))
+
+    def flush(self) -> None:
+        """Send what waits, as far as the kernel takes it without waiting: called in the
+        hub, by the outbox and when the socket has room again.  What is left waits for
+        room, under the send time-out, unless the connection's greenlet drains it first."""
+        unsent = self._unsent
+        raw = self._raw
+        if unsent is None or raw is None or self._out_watchers is not None or (
+                self.socket is None):
+            return
+        data = unsent[0] if len(unsent) == 1 else b"".join(unsent)
+        try:
+            sent = raw.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            # The client is gone: its greenlet finds out at its next read or send.
+            self._unsent = None
+            self._send_failed = exc
+            return
+        if sent == len(data):
+            self._unsent = None
+            return
+        rest = data[sent:]
+        self._unsent = [rest]
+        self._unsent_size = len(rest)
+        loop = gevent.get_hub().loop
+        room = loop.io(raw.fileno(), 2)
+        room.start(self._room)
+        expiry = None
+        limit = self.server.safety_limits.response_send_timeout
+        if limit is not None:
+            expiry = loop.timer(limit)
+            expiry.start(self._send_timed_out)
+        self._out_watchers = (room, expiry)
+
+    def _room(self) -> None:  # in the hub
+        self._stop_out_watchers()
+        self.flush()
+
+    def _send_timed_out(self) -> None:  # in the hub
+        """The client took nothing for the send time-out: it is dropped, as a greenlet
+        waiting to send would be."""
+        self._stop_out_watchers()
+        self._unsent = None
+        self._send_failed = TimeoutError("the client took nothing for the send time-out")
+        self.close()
+
+    def _stop_out_watchers(self) -> None:
+        watchers = self._out_watchers
+        if watchers is not None:
+            self._out_watchers = None
+            for watcher in watchers:
+                if watcher is not None:
+                    watcher.stop()
+                    watcher.close()
+
+    def _last_send(self) -> None:
+        """An answer still waits in the outbox as the socket closes: it leaves first (in
+        the hub, as far as the kernel takes it without waiting)."""
+        if gevent.getcurrent() is gevent.get_hub():
+            self.flush()
+            self._stop_out_watchers()
+            self._unsent = None
+        else:
+            try:
+                self.drain()
+            except GONE:
+                pass
+
+    def close(self) -> None:
+        """End the connection (:class:`~.http_connection.HTTPConnection`'s)."""
+        raise NotImplementedError
 
     def refuse(self, error: ProtocolError) -> None:
         """Answer a request that cannot be served, then close: nothing after a framing
@@ -89,6 +214,7 @@ class SocketIO:
         data, _, _ = writer.head(status, [("Content-Type", "text/plain; charset=utf-8")],
                                  len(body), False, False, writer.http_date())
         try:
+            self.drain()
             self.socket.sendall(data + body)
         except GONE:
             return
@@ -98,6 +224,7 @@ class SocketIO:
         """Close without a reset: a socket closed with unread input sends RST, and the
         client may lose the answer it has not read yet.  Bounded: 16 reads, 1 s each."""
         try:
+            self.drain()
             self.socket.shutdown(socket.SHUT_WR)
             self.socket.settimeout(1.0)
             for _ in range(16):
