@@ -40,29 +40,48 @@ def _fresh():
     numbered.small_buffer = False
 
 
+@pytest.fixture
+def deferred(monkeypatch):
+    """The connections whose answers waited in an outbox, in order."""
+    added = []
+    add = Outbox.add
+
+    def recording(self, conn):
+        added.append(conn)
+        add(self, conn)
+
+    monkeypatch.setattr(Outbox, "add", recording)
+    return added
+
+
 def get(n: int) -> bytes:
     return f"GET /{n} HTTP/1.1\r\nHost: t\r\n\r\n".encode()
 
 
-def test_one_client_s_answer_is_not_held_back(served):
-    """A lone keep-alive client gets each answer before it asks again."""
+def test_a_lone_client_s_answer_leaves_at_once(served, deferred):
+    """Nothing else runs in the hub's turn: waiting would only add latency."""
     with Conn(port_of(served(numbered))) as c:
         for n in range(5):
             assert c.send(get(n))
             reply = c.reply(within=2)
             assert (reply.status, reply.body) == (200, str(n).encode() * SIZE)
+    assert deferred == []
 
 
-def test_pipelined_answers_leave_in_order_in_fewer_sends(served):
-    with Conn(port_of(served(numbered))) as c:
-        assert c.send(b"".join(get(n) for n in range(12)))
-        for n in range(12):
-            assert c.reply().body == str(n % 10).encode() * SIZE
+def connections(port: int, count: int) -> list:
+    return [Conn(port) for _ in range(count)]
 
 
-def test_many_connections_in_one_turn_each_get_their_own_answers(served):
+def at_once(clients: list, data: bytes) -> None:
+    """Send ``data`` on every client before the server's hub runs again: one turn of
+    the hub finds them all readable."""
+    for c in clients:
+        assert c.send(data)
+
+
+def test_many_connections_in_one_turn_each_get_their_own_answers(served, deferred):
     port = port_of(served(numbered))
-    clients = [Conn(port) for _ in range(40)]
+    clients = connections(port, 40)
     try:
         for i, c in enumerate(clients):  # all asked before any is answered
             assert c.send(get(i))
@@ -71,6 +90,20 @@ def test_many_connections_in_one_turn_each_get_their_own_answers(served):
     finally:
         for c in clients:
             c.close()
+    assert deferred, "no answer waited for the end of the turn"
+
+
+def test_pipelined_answers_leave_whole_and_in_order(served, deferred):
+    clients = connections(port_of(served(numbered)), 4)
+    try:
+        at_once(clients, b"".join(get(n) for n in range(12)))
+        for c in clients:
+            for n in range(12):
+                assert c.reply().body == str(n % 10).encode() * SIZE
+    finally:
+        for c in clients:
+            c.close()
+    assert deferred
 
 
 def slow_reader(port: int) -> socket.socket:
@@ -96,56 +129,62 @@ def read_replies(sock: socket.socket, count: int) -> list:
     return [conn.reply() for _ in range(count)]
 
 
+def fill_until_stuck(socks: list) -> tuple:
+    """Ask on every socket at once, round after round, without reading, until an answer
+    waits in the hub for room in the kernel's buffer; the rounds asked, and that
+    connection."""
+    for rounds in range(1, 61):
+        for sock in socks:
+            sock.sendall(get(rounds - 1))
+        assert wait_until(lambda n=rounds: len(numbered.handles) == n * len(socks))
+        gevent.sleep(0)  # the turn ends: the outbox flushes
+        stuck = [h for h in numbered.handles if h._out_watchers is not None]
+        if stuck:
+            return rounds, stuck[0]
+    raise AssertionError("no answer had to wait for room")
+
+
 def test_answers_that_the_kernel_cannot_take_yet_wait_for_room_in_order(served):
-    """Requests sent one by one to a client that does not read: once the socket's buffer
-    is full, what is left waits for room (in the hub, no greenlet blocked), and the
-    answers still arrive whole and in order when the client reads."""
+    """Clients that do not read: once a socket's buffer is full, what is left waits for
+    room (in the hub: the connection's greenlet goes on), the next answer queues behind
+    it, and all arrive whole and in order when the clients read."""
     numbered.small_buffer = True
-    sock = slow_reader(port_of(served(numbered)))
+    port = port_of(served(numbered))
+    socks = [slow_reader(port) for _ in range(3)]
     try:
-        sent = 0
-        while sent < 60:
-            sock.sendall(get(sent))
-            sent += 1
-            assert wait_until(lambda n=sent: len(numbered.handles) == n)
-            conn = numbered.handles[-1]
-            gevent.sleep(0)  # the turn ends: the outbox flushes
-            if conn._out_watchers is not None:
-                break
-        assert conn._out_watchers is not None, "the socket's buffer never filled"
-        # one more request while the last answer waits for room: it queues behind it
-        sock.sendall(get(sent))
-        assert wait_until(lambda: len(numbered.handles) == sent + 1)
-        replies = read_replies(sock, sent + 1)
-        assert [r.body[:1] for r in replies] == [str(n % 10).encode()
-                                                for n in range(sent + 1)]
-        assert all(len(r.body) == SIZE for r in replies)
+        rounds, stuck = fill_until_stuck(socks)
+        mine = next(s for s in socks if s.getsockname()[1] == stuck.address[1])
+        mine.sendall(get(rounds))  # its greenlet is free to answer, behind the rest
+        assert wait_until(lambda: len(numbered.handles) == rounds * len(socks) + 1)
+        for sock in socks:
+            count = rounds + 1 if sock is mine else rounds
+            replies = read_replies(sock, count)
+            assert [r.body for r in replies] == [str(n % 10).encode() * SIZE
+                                                 for n in range(count)]
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
 
 
 def test_a_client_that_stops_reading_is_dropped_after_the_send_time_out(served):
     base = served(numbered, safety_limits=make_safety_limits(response_send_timeout=0.3))
     server = served.stoppers[-1].server
     numbered.small_buffer = True
-    sock = slow_reader(port_of(base))
+    socks = [slow_reader(port_of(base)) for _ in range(3)]
     try:
-        sent = 0
-        while sent < 60 and not (numbered.handles
-                                 and numbered.handles[-1]._out_watchers is not None):
-            sock.sendall(get(sent))
-            sent += 1
-            assert wait_until(lambda n=sent: len(numbered.handles) == n)
-            gevent.sleep(0)
-        assert numbered.handles[-1]._out_watchers is not None
+        _, stuck = fill_until_stuck(socks)
         started = time.monotonic()
-        assert wait_until(lambda: not server.connections, within=5)
+        assert wait_until(lambda: stuck not in server.connections, within=5)
         assert time.monotonic() - started < 3
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
 
 
-def test_an_upgrade_after_a_pipelined_request_goes_after_its_answer(served):
+UPGRADE = b"GET /up HTTP/1.1\r\nHost: t\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n"
+
+
+def test_an_upgrade_after_a_pipelined_request_goes_after_its_answer(served, deferred):
     def dispatcher(conn, request):
         if request.path == "/up":
             stream = conn.environ[HANDLER_KEY].take_over(
@@ -154,15 +193,20 @@ def test_an_upgrade_after_a_pipelined_request_goes_after_its_answer(served):
             return
         numbered(conn, request)
 
-    with Conn(port_of(served(dispatcher))) as c:
-        assert c.send(get(3) + b"GET /up HTTP/1.1\r\nHost: t\r\nUpgrade: x\r\n"
-                      b"Connection: Upgrade\r\n\r\n")
-        assert c.reply().body == b"3" * SIZE
-        assert c.wait_for(b"\r\n\r\nraw bytes")
-        assert c.buf.startswith(b"HTTP/1.1 101 ")
+    clients = connections(port_of(served(dispatcher)), 4)
+    try:
+        at_once(clients, get(3) + UPGRADE)
+        for c in clients:
+            assert c.reply().body == b"3" * SIZE
+            assert c.wait_for(b"\r\n\r\nraw bytes")
+            assert c.buf.startswith(b"HTTP/1.1 101 ")
+    finally:
+        for c in clients:
+            c.close()
+    assert deferred
 
 
-def test_a_continue_after_a_pipelined_request_goes_after_its_answer(served):
+def test_a_continue_after_a_pipelined_request_goes_after_its_answer(served, deferred):
     def dispatcher(conn, request):
         if request.method == "POST":
             body = conn.environ["wsgi.input"].read()
@@ -170,22 +214,34 @@ def test_a_continue_after_a_pipelined_request_goes_after_its_answer(served):
             return
         numbered(conn, request)
 
-    with Conn(port_of(served(dispatcher))) as c:
-        assert c.send(get(4) + b"POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
-                      b"Expect: 100-continue\r\n\r\n")
-        assert c.reply().body == b"4" * SIZE
-        assert c.wait_for(b"HTTP/1.1 100 Continue\r\n\r\n")
-        c.buf = c.buf.split(b"100 Continue\r\n\r\n", 1)[1]
-        assert c.send(b"hello")
-        assert c.reply().body == b"hello"
+    clients = connections(port_of(served(dispatcher)), 4)
+    try:
+        at_once(clients, get(4) + b"POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                b"Expect: 100-continue\r\n\r\n")
+        for c in clients:
+            assert c.reply().body == b"4" * SIZE
+            assert c.wait_for(b"HTTP/1.1 100 Continue\r\n\r\n")
+            c.buf = c.buf.split(b"100 Continue\r\n\r\n", 1)[1]
+            assert c.send(b"hello")
+            assert c.reply().body == b"hello"
+    finally:
+        for c in clients:
+            c.close()
+    assert deferred
 
 
-def test_an_answer_before_a_close_is_sent_whole(served):
-    with Conn(port_of(served(numbered))) as c:
-        assert c.send(get(1) + b"GET /2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        assert c.reply().body == b"1" * SIZE
-        assert c.reply().body == b"2" * SIZE
-        assert c.closes()
+def test_an_answer_before_a_close_is_sent_whole(served, deferred):
+    clients = connections(port_of(served(numbered)), 4)
+    try:
+        at_once(clients, get(1) + b"GET /2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        for c in clients:
+            assert c.reply().body == b"1" * SIZE
+            assert c.reply().body == b"2" * SIZE
+            assert c.closes()
+    finally:
+        for c in clients:
+            c.close()
+    assert deferred
 
 
 def test_the_outbox_flushes_each_connection_once_per_turn():

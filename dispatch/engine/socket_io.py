@@ -79,8 +79,8 @@ class SocketIO:
 
     def _send(self, data: Union[bytes, bytearray, memoryview]) -> None:
         """Send ``data`` whole, after what was given before: a small piece waits in the
-        server's outbox until the end of the hub's turn (see :mod:`.outbox`), a large
-        one goes at once."""
+        server's outbox until the end of the hub's turn when other connections are still
+        to run in it (see :mod:`.outbox`); otherwise it goes at once."""
         if self._raw is None:  # TLS: gevent's socket keeps the state
             self.timed()
             self.socket.sendall(data)
@@ -89,8 +89,9 @@ class SocketIO:
         if failed is not None:  # the outbox could not deliver: the client is gone
             raise type(failed)(*failed.args)
         unsent = self._unsent
-        if unsent is None and len(data) > COALESCE_LIMIT:
-            self._send_now(data)
+        if unsent is None and (len(data) > COALESCE_LIMIT
+                               or not self.server.outbox.others_ready()):
+            self._send_now(data)  # nothing to leave with: a lone client's answer
             return
         if type(data) is not bytes:
             data = bytes(data)  # the application may reuse its buffer once we return
