@@ -30,21 +30,21 @@ class Outbox:
         self._waiting: list = []
         self._loop: Any = None  # the hub's, found at first use (in the serving thread)
 
-    def others_ready(self) -> bool:
-        """Whether other watchers are still to run in this turn of the hub.  (libuv's
-        loop has no such count and says 0: answers are then sent at once.)"""
+    def _hub_loop(self) -> Any:
         loop = self._loop
         if loop is None:
             loop = self._loop = gevent.get_hub().loop
-        return loop.pendingcnt > 0
+        return loop
+
+    def others_ready(self) -> bool:
+        """Whether other watchers are still to run in this turn of the hub.  (libuv's
+        loop has no such count and says 0: answers are then sent at once.)"""
+        return self._hub_loop().pendingcnt > 0
 
     def add(self, conn: Any) -> None:
         """Send ``conn``'s waiting bytes (``conn.flush()``) at the end of this turn."""
         if not self._waiting:
-            loop = self._loop
-            if loop is None:
-                loop = self._loop = gevent.get_hub().loop
-            loop.run_callback(self._flush)
+            self._hub_loop().run_callback(self._flush)
         self._waiting.append(conn)
 
     def _flush(self) -> None:  # in the hub: flush() never blocks
