@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import gevent
 import pytest
@@ -63,6 +64,17 @@ class Example:
 
 #: seconds a browser test gives a page to load or to show what it should
 PAGE_WAIT = 15
+
+
+def wait_until(condition, within: float = 5.0, step: float = 0.01) -> bool:
+    """Whether ``condition()`` becomes true within ``within`` seconds (polled every
+    ``step``, letting the hub run in between)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        gevent.sleep(step)
+    return True
 
 
 def chromium_or_skip():

@@ -22,6 +22,7 @@ from dispatch.testing import sse_connect, websocket_connect
 from dispatch.websocket import is_eof, ws_recv, ws_send, ws_service_mapper
 from dispatch.websocket.service_mapper import make_service_mapper_dispatcher
 from servlets import response_full
+from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TEMPLATE = os.path.join(ROOT, "docs", "nginx.conf")
@@ -89,17 +90,15 @@ class Nginx:
     def base(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def logged(self, text: str, within: float = 5.0) -> bool:
-        """Whether ``text`` appears in the access log within ``within`` seconds."""
+    def logged(self, text: str) -> bool:
+        """Whether ``text`` appears in the access log within 5 s."""
         path = os.path.join(self.directory, "logs", "access.log")
-        deadline = time.monotonic() + within
-        while True:
+
+        def found() -> bool:
             with open(path) as log:
-                if text in log.read():
-                    return True
-            if time.monotonic() >= deadline:
-                return False
-            gevent.sleep(0.02)
+                return text in log.read()
+
+        return wait_until(found, within=5.0, step=0.02)
 
     def stop(self) -> str:
         if self.proc.poll() is None:

@@ -15,6 +15,7 @@ from dispatch.handle import HANDLER_KEY
 from dispatch.safety_limits import make_safety_limits
 from servlets import response_full
 from tests.http.rawhttp import Conn
+from tests.support import wait_until
 
 SIZE = 20_000  # fits the outbox (64 KiB); a client that does not read fills its window
 
@@ -106,27 +107,9 @@ def test_pipelined_answers_leave_whole_and_in_order(served, deferred):
     assert deferred
 
 
-def slow_reader(port: int) -> socket.socket:
+def slow_reader(port: int) -> Conn:
     """A client whose receive window is small, so that the server's sends back up."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
-def wait_until(condition, within: float = 5.0) -> bool:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        gevent.sleep(0.01)
-    return True
-
-
-def read_replies(sock: socket.socket, count: int) -> list:
-    conn = Conn.__new__(Conn)
-    conn.sock, conn.buf, conn.eof, conn.reset, conn.send_failed = sock, b"", False, False, False
-    return [conn.reply() for _ in range(count)]
+    return Conn(port, rcvbuf=4096)
 
 
 def fill_until_stuck(socks: list) -> tuple:
@@ -135,7 +118,7 @@ def fill_until_stuck(socks: list) -> tuple:
     connection."""
     for rounds in range(1, 61):
         for sock in socks:
-            sock.sendall(get(rounds - 1))
+            assert sock.send(get(rounds - 1))
         assert wait_until(lambda n=rounds: len(numbered.handles) == n * len(socks))
         gevent.sleep(0)  # the turn ends: the outbox flushes
         stuck = [h for h in numbered.handles if h._out_watchers is not None]
@@ -153,12 +136,12 @@ def test_answers_that_the_kernel_cannot_take_yet_wait_for_room_in_order(served):
     socks = [slow_reader(port) for _ in range(3)]
     try:
         rounds, stuck = fill_until_stuck(socks)
-        mine = next(s for s in socks if s.getsockname()[1] == stuck.address[1])
-        mine.sendall(get(rounds))  # its greenlet is free to answer, behind the rest
+        mine = next(s for s in socks if s.sock.getsockname()[1] == stuck.address[1])
+        assert mine.send(get(rounds))  # its greenlet is free to answer, behind the rest
         assert wait_until(lambda: len(numbered.handles) == rounds * len(socks) + 1)
         for sock in socks:
             count = rounds + 1 if sock is mine else rounds
-            replies = read_replies(sock, count)
+            replies = [sock.reply() for _ in range(count)]
             assert [r.body for r in replies] == [str(n % 10).encode() * SIZE
                                                  for n in range(count)]
     finally:

@@ -140,8 +140,14 @@ def parse_reply(buf: bytes, head: bool = False, eof: bool = False):
 class Conn:
     """A client socket with a receive buffer and deadlines on every wait."""
 
-    def __init__(self, port: int, timeout: float = REPLY_WITHIN) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port: int, timeout: float = REPLY_WITHIN, rcvbuf: int = 0) -> None:
+        """``rcvbuf``: a small receive buffer (set before connecting, so that the window
+        the server sees is small too), for a client that reads slowly."""
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.eof = False
