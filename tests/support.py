@@ -97,6 +97,48 @@ def chromium_or_skip():
     return driver
 
 
+#: what chromedriver answers, besides "stale element", when asked about a document that a
+#: navigation is replacing (seen in CI: an element of the page being left, checked while
+#: the next one loads, gave "Node with given id does not belong to the document")
+NAVIGATING = ("does not belong to the document", "Execution context was destroyed",
+              "Cannot find context with specified id")
+
+
+def browser_wait(driver, predicate, what: str = "", within: float = PAGE_WAIT):
+    """Wait until ``predicate(driver)`` is true. While the browser navigates, what was
+    found on the page it leaves goes away: that is "not yet", not an error."""
+    from selenium.common.exceptions import (
+        NoSuchElementException,
+        StaleElementReferenceException,
+        WebDriverException,
+    )
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def attempt(d):
+        try:
+            return predicate(d)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as e:
+            if any(sign in (e.msg or "") for sign in NAVIGATING):
+                return False
+            raise
+
+    return WebDriverWait(driver, within, poll_frequency=0.05).until(attempt, message=what)
+
+
+def leave_page(driver) -> None:
+    """Mark the document shown now, so that :func:`on_new_page` can tell it is gone."""
+    driver.execute_script("window.leftBehind = true")
+
+
+def on_new_page(driver) -> bool:
+    """Whether the document marked by :func:`leave_page` has been replaced and the new
+    one has loaded."""
+    return driver.execute_script(
+        "return window.leftBehind === undefined && document.readyState === 'complete'")
+
+
 def quit_chromium(driver) -> None:
     driver.quit()
     shutil.rmtree(driver.profile_dir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """The examples in a real headless Chromium (Debian's chromium and chromium-driver)."""
 import pytest
 
-from tests.support import Example, chromium_or_skip, quit_chromium
+from tests.support import Example, browser_wait, chromium_or_skip, quit_chromium
 
 
 @pytest.fixture(scope="module")
@@ -12,13 +12,11 @@ def browser():
 
 
 def textarea_shows(driver, text, index=0, timeout=15):
-    from selenium.webdriver.support.ui import WebDriverWait
-
     def has_text(d):
         areas = d.find_elements("tag name", "textarea")
         return len(areas) > index and text in areas[index].get_attribute("value")
 
-    WebDriverWait(driver, timeout, poll_frequency=0.05).until(has_text)
+    browser_wait(driver, has_text, f"{text!r} in textarea {index}", within=timeout)
     return driver.find_elements("tag name", "textarea")[index].get_attribute("value")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import PAGE_WAIT
+from tests.support import PAGE_WAIT, browser_wait
 from tests.test_continue import INITIAL_SQL, Program
 
 WAIT = PAGE_WAIT  # seconds for any page to show what it should
@@ -19,15 +19,9 @@ def blog(tmp_path):
 
 
 def shows(driver, title: str, predicate=lambda d: True):
-    """Wait until the page titled ``title`` is shown and ``predicate`` holds on it.
-    While the browser navigates, the elements found on the page it leaves go stale: try
-    again then."""
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, WAIT, poll_frequency=0.05,
-                  ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-                  ).until(lambda d: d.title == title and predicate(d))
+    """Wait until the page titled ``title`` is shown and ``predicate`` holds on it."""
+    browser_wait(driver, lambda d: d.title == title and predicate(d), f"the page {title!r}",
+                 within=WAIT)
 
 
 def posts(driver) -> list:

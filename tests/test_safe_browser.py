@@ -25,7 +25,7 @@ from servlets import (
     response_full,
     response_xexpr,
 )
-from tests.support import PAGE_WAIT, ROOT
+from tests.support import PAGE_WAIT, ROOT, browser_wait
 
 WAIT = PAGE_WAIT  # seconds for any page to show what it should
 _BANNER = re.compile(r"Your Web application is running at (http://\S+?)\.$")
@@ -101,15 +101,7 @@ def other_site(served):
 # -- helpers -----------------------------------------------------------------------------
 
 def wait_for(driver, predicate, what: str):
-    from selenium.common.exceptions import (
-        NoSuchElementException,
-        StaleElementReferenceException,
-    )
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, WAIT, poll_frequency=0.05,
-                  ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
-                  ).until(predicate, message=what)
+    browser_wait(driver, predicate, what, within=WAIT)
 
 
 def card_titles(driver) -> list:

@@ -324,29 +324,29 @@ def test_wizard_back_button_reload_and_embed_url(wizard):
 # -- the board in a browser ----------------------------------------------------------------
 
 def test_board_in_chromium_logs_in_chats_and_sees_new_notes(tmp_path):
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
-    from selenium.webdriver.support.expected_conditions import staleness_of
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    from tests.support import chromium_or_skip, quit_chromium
+    from tests.support import (
+        browser_wait,
+        chromium_or_skip,
+        leave_page,
+        on_new_page,
+        quit_chromium,
+    )
 
     driver = chromium_or_skip()
     # no --origin: the page's own origin is the one that opens the chat
     p = Program([BOARD, "--port", "0", "--no-web-browser", "--salt", str(tmp_path / "salt")])
     try:
-        # pages change under the waits: an element of the page being left goes stale
-        wait = WebDriverWait(driver, 15, poll_frequency=0.05, ignored_exceptions=(
-            NoSuchElementException, StaleElementReferenceException))
         driver.get(p.base + "/")
         driver.find_element("name", "user").send_keys("alice")
         driver.find_element("css selector", "input[type=submit]").click()
-        wait.until(lambda d: d.title == "Boards")
+        browser_wait(driver, lambda d: d.title == "Boards")
         driver.find_element("link text", "Ideas").click()
-        wait.until(lambda d: d.find_element("id", "live").text == "(live)")  # SSE and chat open
+        # the SSE stream and the chat are open
+        browser_wait(driver, lambda d: d.find_element("id", "live").text == "(live)")
         driver.find_element("id", "message").send_keys("hello from the browser")
         driver.find_element("css selector", "#say input[type=submit]").click()
-        wait.until(lambda d: "alice: hello from the browser"
-                   in d.find_element("id", "chat").text)
+        browser_wait(driver, lambda d: "alice: hello from the browser"
+                     in d.find_element("id", "chat").text)
         # another user adds a note: the open page shows it, by the event stream
         bob = requests.Session()
         bob.post(p.base + "/login", data={"user": "bob", "csrf_token": login_token(p, bob)},
@@ -355,14 +355,14 @@ def test_board_in_chromium_logs_in_chats_and_sees_new_notes(tmp_path):
                         data={"input_0": "from bob", "csrf_token": csrf_token(
                             bob.get(p.base + "/board/1", timeout=5).text)},
                         timeout=5).status_code == 200
-        wait.until(lambda d: "from bob" in d.find_element("id", "notes").text)
+        browser_wait(driver, lambda d: "from bob" in d.find_element("id", "notes").text)
         # and the page's own form: POST, redirect, GET; a new page lists the note (the
         # event stream also adds it to the page being left: wait for that one to go)
-        left = driver.find_element("id", "notes")
+        leave_page(driver)
         driver.find_element("name", "input_0").send_keys("from alice")
         driver.find_element("css selector", "form[method=post] input[type=submit]").click()
-        wait.until(staleness_of(left))
-        wait.until(lambda d: "from alice" in d.find_element("id", "notes").text)
+        browser_wait(driver, on_new_page)
+        browser_wait(driver, lambda d: "from alice" in d.find_element("id", "notes").text)
         assert [li.text for li in driver.find_elements("css selector", "#notes li")] \
             == ["from bob", "from alice"]
         assert driver.current_url == p.base + "/board/1"
