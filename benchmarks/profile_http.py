@@ -25,8 +25,9 @@ from .servers import OURS, REPO, SERVERS, Running, ServerSpec
 
 #: (layer, substring of the file name), first match wins
 LAYERS = [
-    ("xexpr rendering (servlets/xexpr.py)", "servlets/xexpr.py"),
-    ("servlets (request, response, servlet)", "/servlets/"),
+    ("xexpr rendering (dispatch/http/xexpr_writer.py)", "dispatch/http/xexpr"),
+    ("HTTP layer (dispatch/http: request, response)", "/dispatch/http/"),
+    ("servlets (servlet, dispatch_rules, stateful)", "/servlets/"),
     ("dispatch (wsgi, sequencer, filter, server)", "/dispatch/"),
     ("benchmark app", "/benchmarks/"),
     ("werkzeug", "/werkzeug/"),

@@ -16,6 +16,9 @@ What compiling changes, and so what to check before adding a module:
   ``dispatch.sse.encoder``, whose ``retry=1.5`` showed it).  An attribute set to
   ``None`` in ``__init__`` and to an untyped value (a greenlet) elsewhere is typed
   ``None`` by mypy: annotate it;
+- ``isinstance(x, C)`` for a class ``C`` defined in a compiled module is compiled as an
+  exact type test: a subclass made in Python fails it.  Keep classes that users may
+  subclass in a pure module (``dispatch.http.xexpr_nodes``);
 - compiled classes take no new attributes, no weak references (no ``__weakref__``: keep
   it out of the pure twin's ``__slots__`` too) and no subclasses in Python; one that
   subclasses a builtin or an uncompiled class is refused or compiled as a plain class;
@@ -38,6 +41,8 @@ COMPILED = (
     "dispatch.engine.sockets",
     "dispatch.engine.rawstream",
     "dispatch.engine.detached",
+    # every response_xexpr page (its node classes stay pure: see xexpr_nodes)
+    "dispatch.http.xexpr_writer",
 )
 
 #: mypyc's group: one shared library, the module ``GROUP + "__mypyc"``, holds the compiled

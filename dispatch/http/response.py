@@ -35,7 +35,8 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 from ..http11.reasons import status_line
 from .cookies import Cookie, cookie_to_header
 from .request import Header
-from .xexpr import Xexpr, xexpr_to_string
+from .xexpr import Xexpr
+from .xexpr_writer import write_xexpr
 
 __all__ = [
     "Response", "response_full", "response_output", "response_xexpr", "response_jsexpr",
@@ -422,7 +423,9 @@ def response_xexpr(xexpr: Xexpr, code: int = 200, message: Optional[Text] = None
         preamble = preamble.encode("utf-8")
     elif not isinstance(preamble, (bytes, bytearray)):
         raise TypeError(f"response_xexpr: preamble must be bytes or str, given {preamble!r}")
-    body = bytes(preamble) + xexpr_to_string(xexpr).encode("utf-8")
+    body = write_xexpr(xexpr).encode("utf-8")
+    if preamble:
+        body = bytes(preamble) + body
     return _make(body, code, message, _NOW if seconds is None else seconds, mime_type,
                  headers, "response_xexpr", cookies=cookies)
 
