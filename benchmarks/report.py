@@ -86,7 +86,9 @@ TARGETS = [
     Target("const32_rps", ">= 4x Flask", _at_least(4.0, "flask")),
     Target("const32_cpu", "<= 0.8x aiohttp", _at_most_times(0.8, "aiohttp")),
     Target("const1_p50", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
-    Target("http32_rps", ">= 1.2x aiohttp", _at_least(1.2, "aiohttp")),
+    # the seed page: #21 asks 1.1x aiohttp's constant page, #12 asked 1.2x
+    Target("http32_rps", ">= 1.1x aiohttp (#21)", _at_least(1.1, "aiohttp")),
+    Target("http32_rps", ">= 1.2x aiohttp (#12)", _at_least(1.2, "aiohttp")),
     Target("http32_cpu", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
     Target("http1_p50", "<= aiohttp", _at_most_times(1.0, "aiohttp")),
     Target("ws32_mps", ">= 1.2x aiohttp", _at_least(1.2, "aiohttp")),

@@ -81,10 +81,13 @@ def test_median_spread_and_ratio():
     assert row.ratio("aiohttp") is None
 
 
-@pytest.mark.parametrize("ours, peer, verdict", [(125.0, 100.0, "met"), (115.0, 100.0, "NOT met")])
-def test_targets_are_printed_met_or_not(ours, peer, verdict):
+@pytest.mark.parametrize("ours, peer, verdicts", [
+    (125.0, 100.0, ("met", "met")), (115.0, 100.0, ("met", "NOT met")),
+    (105.0, 100.0, ("NOT met", "NOT met"))])
+def test_targets_are_printed_met_or_not(ours, peer, verdicts):
     row = _row(ours=[ours], aiohttp=[peer])
-    assert report.target_status(row) == f">= 1.2x aiohttp: {verdict}"
+    assert report.target_status(row) == (
+        f">= 1.1x aiohttp (#21): {verdicts[0]}; >= 1.2x aiohttp (#12): {verdicts[1]}")
 
 
 def test_a_target_without_figures_is_not_applicable():
