@@ -31,22 +31,13 @@ def _is_attributes(item) -> bool:
     return True
 
 
-# Names already checked: pages reuse a few dozen tags and attributes, so each is matched
-# against _NAME once rather than on every render.
-_checked_names: set = set()
-
-
-def _check_name(name, node, what: str) -> str:
-    if type(name) is str and name in _checked_names:
-        return name
+def _check_name(name, node, what: str) -> None:
+    # Called once per tag and attribute name: the caches below keep what passed.
     if not isinstance(name, str):
         raise InvalidXexpr(f"{what} must be a str, given {type(name).__name__} {name!r} "
                            f"in {node!r}", node)
     if not _NAME.match(name):
         raise InvalidXexpr(f"{name!r} is not a valid {what} in {node!r}", node)
-    if type(name) is str and len(_checked_names) < 4096:
-        _checked_names.add(name)
-    return name
 
 
 def _escape_text(text: str) -> str:
@@ -71,8 +62,9 @@ def _valid_char(n: int) -> bool:
 
 
 # Per checked tag, what rendering it needs: "<tag>", "<tag", "</tag>", void, raw text.
-# Pages reuse a few dozen tags; looking these up once per element is cheaper than
-# building the strings and testing the sets each time.
+# Pages reuse a few dozen tags: each is matched against _NAME once, when it enters here,
+# and looking these up per element is cheaper than building the strings and testing the
+# sets each time.
 _tags: dict = {}
 # Per checked attribute name, its ' name="'.
 _attribute_leads: dict = {}
