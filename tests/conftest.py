@@ -7,7 +7,16 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import gevent.queue  # noqa: E402
 import pytest  # noqa: E402
+import urllib3.connectionpool  # noqa: E402
+
+# requests' connection pools keep urllib3's own reference to the standard LifoQueue, which
+# gevent before 25.4.1 leaves unpatched: its Condition then takes gevent's lock without
+# blocking, and that can deadlock (gevent#1957, urllib3#3289). It hung a CI run on the
+# minimum versions (gevent 23.9) in the middle of requests.post. gevent 25.4.1 patches
+# the queue module itself; this does the same for urllib3's pools on older gevents.
+urllib3.connectionpool.ConnectionPool.QueueCls = gevent.queue.LifoQueue
 
 from dispatch.server import serve  # noqa: E402
 
