@@ -1,4 +1,5 @@
 """dispatch.server over real sockets: ports, keep-alive, errors, upgrades, stopping."""
+import re
 import socket
 
 import gevent
@@ -245,6 +246,57 @@ def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
         assert s.recv(1000).endswith(b"hi")
         assert s.recv(1000) == b""  # closed by the server once idle for 0.3 s
     wait_for(lambda: not server.connections)
+
+
+@pytest.fixture
+def connection_yields(monkeypatch):
+    """The greenlets that gave up their turn with ``gevent.sleep(0)``, one per call."""
+    yields = []
+    sleep = gevent.sleep
+
+    def recording(seconds=0, ref=True):
+        if seconds == 0:
+            yields.append(gevent.getcurrent())
+        return sleep(seconds, ref)
+
+    monkeypatch.setattr(gevent, "sleep", recording)
+    return yields
+
+
+def keep_alive_get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+
+
+def test_a_keep_alive_client_that_waits_for_each_answer_costs_no_extra_turn(
+        served, connection_yields):
+    """Its connection waits for every request, and the hub runs the others then; a
+    yield on top would put a turn of the hub between the request and its answer."""
+    base = served(lift.make(lambda r: text("hi " + r.path)))
+    server = served.stoppers[-1].server
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        for n in range(12):
+            s.sendall(keep_alive_get(f"/{n}"))
+            assert s.recv(1000).endswith(f"hi /{n}".encode())
+        [conn] = server.connections
+        assert conn.greenlet not in connection_yields
+    assert connection_yields == []
+
+
+def test_a_pipelining_client_gives_the_others_their_turn(served, connection_yields):
+    """Twenty requests in one send need no wait: the connection yields every few."""
+    base = served(lift.make(lambda r: text("hi " + r.path)))
+    server = served.stoppers[-1].server
+    paths = [f"/{n}" for n in range(20)]
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as s:
+        s.sendall(b"".join(keep_alive_get(p) for p in paths))
+        received = b""
+        while received.count(b"HTTP/1.1 200") < len(paths) or not received.endswith(b"/19"):
+            data = s.recv(65536)
+            assert data, "the connection closed early"
+            received += data
+        [conn] = server.connections
+        assert re.findall(rb"hi (/[0-9]+)", received) == [p.encode() for p in paths]
+        assert connection_yields.count(conn.greenlet) >= 2
 
 
 def test_serving_without_monkey_patching_warns_once_naming_patch_all():

@@ -32,7 +32,8 @@ __all__ = ["HTTPConnection"]
 
 log = logging.getLogger("dispatch.server")
 
-# Keep-alive requests a connection is served in a row before the others' turn.
+# Requests a connection is served in a row without waiting for its socket (pipelined,
+# or buffered by TLS) before it gives the others their turn.
 _REQUESTS_PER_TURN = 4
 
 
@@ -109,6 +110,9 @@ class HTTPConnection(SocketIO):
         self._idle_since = time.monotonic()
         try:
             while True:
+                # A plain socket's next request that is not here yet is waited for: the
+                # hub runs the others meanwhile, so the turn starts again.
+                waits = not self.reader.queue and self._raw is not None
                 message = self._next_request()
                 if message is None:
                     return
@@ -120,12 +124,17 @@ class HTTPConnection(SocketIO):
                 if isinstance(message, ProtocolError):
                     self.refuse(message)
                     return
-                served += 1
-                if served > _REQUESTS_PER_TURN:
-                    # Keep-alive connections take turns: a client that pipelines never
-                    # makes this greenlet wait, and then the hub would run no other.
+                if waits:
                     served = 1
-                    gevent.sleep(0)
+                else:
+                    served += 1
+                    if served > _REQUESTS_PER_TURN:
+                        # Connections take turns: a client that pipelines never makes
+                        # this greenlet wait, and then the hub would run no other.  Only
+                        # then: a yield after a wait would put an extra turn of the hub
+                        # between a lone keep-alive client's request and its answer.
+                        served = 1
+                        gevent.sleep(0)
                 if not self._serve(message) or self.upgraded:
                     return
                 self._idle_since = time.monotonic()
