@@ -32,8 +32,7 @@ __all__ = ["HTTPConnection"]
 
 log = logging.getLogger("dispatch.server")
 
-# Requests a connection is served in a row without waiting for its socket (pipelined,
-# or buffered by TLS) before it gives the others their turn.
+# Requests served in a row without a wait (pipelined, or buffered by TLS) before a yield.
 _REQUESTS_PER_TURN = 4
 
 
@@ -110,8 +109,7 @@ class HTTPConnection(SocketIO):
         self._idle_since = time.monotonic()
         try:
             while True:
-                # A plain socket's next request that is not here yet is waited for: the
-                # hub runs the others meanwhile, so the turn starts again.
+                # Waiting for a plain socket lets the hub run the others: a new turn.
                 waits = not self.reader.queue and self._raw is not None
                 message = self._next_request()
                 if message is None:
@@ -124,17 +122,12 @@ class HTTPConnection(SocketIO):
                 if isinstance(message, ProtocolError):
                     self.refuse(message)
                     return
-                if waits:
+                served = 1 if waits else served + 1
+                if served > _REQUESTS_PER_TURN:
+                    # Connections take turns: a client that pipelines never makes this
+                    # greenlet wait, and then the hub would run no other.
                     served = 1
-                else:
-                    served += 1
-                    if served > _REQUESTS_PER_TURN:
-                        # Connections take turns: a client that pipelines never makes
-                        # this greenlet wait, and then the hub would run no other.  Only
-                        # then: a yield after a wait would put an extra turn of the hub
-                        # between a lone keep-alive client's request and its answer.
-                        served = 1
-                        gevent.sleep(0)
+                    gevent.sleep(0)
                 if not self._serve(message) or self.upgraded:
                     return
                 self._idle_since = time.monotonic()
@@ -308,9 +301,7 @@ class HTTPConnection(SocketIO):
         if started and _hooks.observer is not None:
             _hooks.observer.request(message.method, response.status, time.monotonic() - started)
         if self.upgraded:
-            # The connection lives on as a WebSocket or a stream, for hours maybe: what
-            # served its last request goes now (the 101's headers).
-            response.headers = []
+            response.headers = []  # it may live on for hours: the 101's headers go now
             return False
         if not response.keep_alive:
             if not message.complete or message.error is not None:
