@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 from .closing import CLOSE_TOO_BIG, ProtocolError
 
@@ -77,7 +77,7 @@ class PerMessageDeflate:
         out = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
         return out[:-4] if out.endswith(_TAIL) else out
 
-    def decompress(self, data: bytes, final: bool, room: Optional[int]) -> bytes:
+    def decompress(self, data: Union[bytes, bytearray], final: bool, room: Optional[int]) -> bytes:
         """One frame's payload decompressed; ``room`` bounds the output so that a small
         frame cannot inflate into a huge message (a deflate bomb)."""
         if final:

@@ -74,7 +74,7 @@ def mask_payload(key: bytes, data: bytes) -> bytes:
     return bytes(_unmask(key, bytearray(data)))
 
 
-def _unmask(key: bytes, data: bytearray):
+def _unmask(key: bytes, data: bytearray) -> Union[bytes, bytearray]:
     """:func:`mask_payload` on a bytearray of our own: large ones are unmasked in place
     (no copy), small ones come back as bytes."""
     n = len(data)
@@ -149,7 +149,7 @@ class Protocol:
         self._opcode: Optional[int] = None
         self._parts: list = []
         self._size = 0
-        self._decoder = None
+        self._decoder: Any = None  # an incremental UTF-8 decoder while one is needed
         self._compressed = False
         self._wire = 0  # compressed bytes of the message so far
         self.close_received = False
@@ -223,14 +223,14 @@ class Protocol:
                 if end - pos < head + length:
                     break
                 start = pos + head
+                body: Union[bytes, bytearray]
                 if masked:
-                    payload = _unmask(bytes(buffer[start - 4:start]),
-                                      buffer[start:start + length])
+                    body = _unmask(bytes(buffer[start - 4:start]), buffer[start:start + length])
                 else:
-                    payload = bytes(buffer[start:start + length])
+                    body = bytes(buffer[start:start + length])
                 pos += head + length
                 skip = 0
-                event = self._frame(b0, payload)
+                event = self._frame(b0, body)
                 if event is not None:
                     events.append(event)
         except ProtocolError:
@@ -316,7 +316,7 @@ class Protocol:
             if (self._wire if compressed else self._size) + length > limit:
                 raise ProtocolError(f"message larger than {limit} bytes", CLOSE_TOO_BIG)
 
-    def _frame(self, b0: int, payload: bytes) -> Optional[Event]:
+    def _frame(self, b0: int, payload: Union[bytes, bytearray]) -> Optional[Event]:
         opcode = b0 & 0x0F
         fin = b0 & 0x80
         if opcode >= OP_CLOSE:
@@ -341,38 +341,39 @@ class Protocol:
         if self.max_message_size is not None and self._size > self.max_message_size:
             raise ProtocolError(f"message larger than {self.max_message_size} bytes",
                                 CLOSE_TOO_BIG)
+        message: Union[str, bytes, bytearray] = payload
         if self._decoder is not None:
             try:
-                payload = self._decoder.decode(payload, bool(fin))
+                message = self._decoder.decode(payload, bool(fin))
             except UnicodeDecodeError as exc:
                 raise ProtocolError(f"invalid UTF-8 in a text message: {exc.reason}",
                                     CLOSE_INVALID_DATA) from None
         if not fin:
-            self._parts.append(payload)
+            self._parts.append(message)
             return None
         parts, self._parts = self._parts, []
         opcode, self._opcode, self._decoder, self._size = self._opcode, None, None, 0
         self._wire = 0
-        if opcode == OP_TEXT and type(payload) is not str:
+        if opcode == OP_TEXT and type(message) is not str:
             # A single uncompressed frame: one plain decode, no incremental decoder.
             try:
-                payload = payload.decode("utf-8")  # type: ignore[assignment]  # the message's text
+                message = payload.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise ProtocolError(f"invalid UTF-8 in a text message: {exc.reason}",
                                     CLOSE_INVALID_DATA) from None
         if parts:
-            parts.append(payload)
-            payload = ("" if opcode == OP_TEXT else b"").join(parts)  # type: ignore[assignment]
-        elif type(payload) is not bytes and opcode == OP_BINARY:
-            payload = bytes(payload)
-        return (opcode, payload)
+            parts.append(message)
+            message = ("" if opcode == OP_TEXT else b"").join(parts)
+        elif type(message) is not bytes and opcode == OP_BINARY:
+            message = bytes(payload)
+        return (opcode, message)
 
     def _room(self) -> Optional[int]:
         if self.max_message_size is None:
             return None
         return self.max_message_size - self._size
 
-    def _close(self, payload: bytes) -> Event:
+    def _close(self, payload: Union[bytes, bytearray]) -> Event:
         self.close_received = True
         if not payload:
             return (OP_CLOSE, (CLOSE_NO_STATUS, ""))
