@@ -28,6 +28,18 @@ def test_xexpr_attribute_list_like_racket():
     assert xexpr_to_string(("p", {"class": "c"}, "t")) == '<p class="c">t</p>'
 
 
+def test_xexpr_attribute_names_are_compared_whole():
+    class Name(str):
+        pass
+
+    # A name that contains the next one is not the same name (a str subclass once went
+    # through a substring test), and a repeat is found also past the second attribute.
+    html = xexpr_to_string(("p", [(Name("data-ab"), "1"), ("data-a", "2"), ("b", "3")]))
+    assert html == '<p data-ab="1" data-a="2" b="3"></p>'
+    with pytest.raises(ValueError, match="twice"):
+        xexpr_to_string(("p", [("a", "1"), ("b", "2"), ("a", "3")]))
+
+
 def test_xexpr_void_elements_entities_and_cdata():
     assert xexpr_to_string(("br",)) == "<br />"
     assert xexpr_to_string(("p", 169, CData("<b>raw</b>"))) == "<p>&#169;<b>raw</b></p>"

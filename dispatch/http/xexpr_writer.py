@@ -6,6 +6,7 @@ pure-Python twin.  The public name is :func:`dispatch.http.xexpr.xexpr_to_string
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from .xexpr_nodes import PI, CData, Comment, InvalidXexpr
 
@@ -18,7 +19,7 @@ _RAW_TEXT = frozenset(("script", "style"))
 _NAME = re.compile(r"^[A-Za-z_:][-A-Za-z0-9_:.]*$")
 
 
-def _is_attributes(item) -> bool:
+def _is_attributes(item: object) -> bool:
     """Racket's ``has-attribute-pairs?``: a dict, or a list whose items are all pairs
     (their contents are checked when written)."""
     if type(item) is dict:
@@ -61,30 +62,45 @@ def _valid_char(n: int) -> bool:
     return 1 <= n <= 0xD7FF or 0xE000 <= n <= 0xFFFD or 0x10000 <= n <= 0x10FFFF
 
 
-# Per checked tag, what rendering it needs: "<tag>", "<tag", "</tag>", void, raw text.
-# Pages reuse a few dozen tags: each is matched against _NAME once, when it enters here,
-# and looking these up per element is cheaper than building the strings and testing the
-# sets each time.
-_tags: dict = {}
+class _Tag:
+    """What rendering a checked tag needs: ``<tag>``, ``<tag``, ``</tag>``, whether it
+    is void, whether its text is raw.  (A class, not a tuple: compiled, its fields are
+    read directly.)"""
+
+    def __init__(self, tag: str) -> None:
+        self.open = f"<{tag}>"
+        self.lead = f"<{tag}"
+        self.close = f"</{tag}>"
+        self.void = tag in _VOID
+        self.raw = tag in _RAW_TEXT
+
+
+# Per checked tag, its _Tag. Pages reuse a few dozen tags: each is matched against _NAME
+# once, when it enters here, and looking these up per element is cheaper than building
+# the strings and testing the sets each time.
+_tags: dict[str, _Tag] = {}
 # Per checked attribute name, its ' name="'.
-_attribute_leads: dict = {}
+_attribute_leads: dict[str, str] = {}
 
 
-def _tag_info(tag, node) -> tuple:
+def _tag_info(tag: object, node: object) -> _Tag:
     _check_name(tag, node, "tag")
-    info = (f"<{tag}>", f"<{tag}", f"</{tag}>", tag in _VOID, tag in _RAW_TEXT)
+    name = str(tag)
+    info = _Tag(name)
     if type(tag) is str and len(_tags) < 4096:
-        _tags[tag] = info
+        _tags[name] = info
     return info
 
 
-def _write_attributes(node, attributes, out: list) -> None:
+def _write_attributes(node: object, attributes, out: list) -> None:
     pairs = attributes.items() if type(attributes) is dict else attributes
-    seen = None
+    first: object = None  # the first name; from the second on, a set of them
+    seen: Optional[set] = None
     for pair in pairs:
         if len(pair) != 2:
             raise InvalidXexpr(f"an attribute is a (name, value) pair, given {pair!r}", node)
-        name, value = pair
+        name = pair[0]
+        value = pair[1]
         lead = _attribute_leads.get(name) if type(name) is str else None
         if lead is None:
             _check_name(name, node, "attribute name")
@@ -96,19 +112,21 @@ def _write_attributes(node, attributes, out: list) -> None:
                 raise InvalidXexpr(f"attribute {name!r} must have a str value, given "
                                    f"{type(value).__name__} {value!r}", node)
             value = str(value)
-        if seen is None:
-            seen = name
-        elif type(seen) is str:
-            if name == seen:
+        if seen is not None:
+            if name in seen:
                 raise InvalidXexpr(f"attribute {name!r} is given twice", node)
-            seen = {seen, name}
-        elif name in seen:
+            seen.add(name)
+        elif first is None:
+            first = name
+        elif name == first:
             raise InvalidXexpr(f"attribute {name!r} is given twice", node)
         else:
-            seen.add(name)
+            seen = {first, name}
+        out.append(lead)
         if "&" in value or "<" in value or ">" in value or '"' in value:
             value = _escape_attribute(value)
-        out.append(lead + value + '"')
+        out.append(value)
+        out.append('"')
 
 
 def _element(x, out: list) -> None:
@@ -121,29 +139,29 @@ def _element(x, out: list) -> None:
     info = _tags.get(tag) if type(tag) is str else None
     if info is None:
         info = _tag_info(tag, x)
-    size = len(x)
+    size: int = len(x)
     try:
         start = 1
         if size > 1:
             second = x[1]
             kind = type(second)
             if (kind is list or kind is dict) and _is_attributes(second):
-                out.append(info[1])
+                out.append(info.lead)
                 _write_attributes(x, second, out)
-                if size == 2 and info[3]:
+                if size == 2 and info.void:
                     out.append(" />")
                     return
                 out.append(">")
                 start = 2
             else:
-                out.append(info[0])
-        elif info[3]:
-            out.append(info[1] + " />")
+                out.append(info.open)
+        elif info.void:
+            out.append(info.lead + " />")
             return
         else:
-            out.append(info[0] + info[2])
+            out.append(info.open + info.close)
             return
-        if info[4]:
+        if info.raw:
             for i in range(start, size):
                 child = x[i]
                 if type(child) is str:
@@ -153,19 +171,18 @@ def _element(x, out: list) -> None:
         else:
             for i in range(start, size):
                 child = x[i]
-                kind = type(child)
-                if kind is str:
+                if type(child) is str:
                     if "&" in child or "<" in child or ">" in child:
                         child = _escape_text(child)
                     out.append(child)
-                elif kind is tuple or kind is list:
+                elif type(child) is tuple or type(child) is list:
                     _element(child, out)
                 else:
                     _write(child, out, False)
     except InvalidXexpr as exc:
         exc.path.append(tag)
         raise
-    out.append(info[2])
+    out.append(info.close)
 
 
 def _write(x, out: list, raw: bool) -> None:
