@@ -46,6 +46,9 @@ COMPILED = (
     "dispatch.engine.detached",
     # every response_xexpr page (its node classes stay pure: see xexpr_nodes)
     "dispatch.http.xexpr_writer",
+    # every servlet response: the constructors' checks and assembly (their werkzeug
+    # Response subclass stays pure, in response.py)
+    "dispatch.http.response_parts",
     # every WebSocket frame received and sent (sans-I/O; the connection stays pure)
     "dispatch.websocket.protocol",
 )
