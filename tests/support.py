@@ -1,5 +1,6 @@
-"""Helpers shared by the example and browser tests: examples run as subprocesses, exactly
-as the README starts them, and a headless Chromium from Debian's packages."""
+"""Helpers shared by the tests: the one polling helper (wait_until), examples run as
+subprocesses exactly as the README starts them, and a headless Chromium from Debian's
+packages."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+from typing import Union
 
 import gevent
 import pytest
@@ -66,15 +67,24 @@ class Example:
 PAGE_WAIT = 15
 
 
-def wait_until(condition, within: float = 5.0, step: float = 0.01) -> bool:
+def wait_until(condition, within: float = 5.0, step: float = 0.01, *,
+               ignoring: Union[type[BaseException], tuple] = ()) -> bool:
     """Whether ``condition()`` becomes true within ``within`` seconds (polled every
-    ``step``, letting the hub run in between)."""
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        gevent.sleep(step)
-    return True
+    ``step``, letting the hub run in between). The deadline also cuts short a
+    ``condition()`` that blocks past it. An exception of a type in ``ignoring`` (such as
+    ``OSError`` while a process starts listening) counts as not yet.
+
+    The one polling helper of the tests; a test that must not go on without the condition
+    says so: ``assert wait_until(...), "what was not reached"``."""
+    with gevent.Timeout(within, False):  # False: the time-out ends the block silently
+        while True:
+            try:
+                if condition():
+                    return True
+            except ignoring:
+                pass
+            gevent.sleep(step)
+    return False
 
 
 def chromium_or_skip():
