@@ -21,6 +21,7 @@ from dispatch.websocket import (
     ws_send,
 )
 from servlets import response_full
+from tests.support import wait_until
 
 COMBINED = re.compile(
     r'^(?P<host>\S+) - (?P<user>\S+) \[(?P<time>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] '
@@ -53,12 +54,12 @@ def environ_for(path="/", **kwargs):
 
 def access_records(caplog, count, timeout=5):
     """The first ``count`` access records, waiting (bounded) for the server to log them."""
-    with gevent.Timeout(timeout, AssertionError(f"fewer than {count} access lines")):
-        while True:
-            records = [r for r in caplog.records if r.name == "dispatch.access"]
-            if len(records) >= count:
-                return records
-            gevent.sleep(0.01)
+    def records():
+        return [r for r in caplog.records if r.name == "dispatch.access"]
+
+    assert wait_until(lambda: len(records()) >= count, timeout), \
+        f"fewer than {count} access lines"
+    return records()
 
 
 def test_the_combined_format_with_the_duration():

@@ -1,5 +1,4 @@
 """dispatch.broadcast in one process: members, binary and text, leaving."""
-import gevent
 from gevent.event import Event
 
 from dispatch.broadcast import (
@@ -19,6 +18,7 @@ from dispatch.websocket import (
     ws_send,
     ws_service_mapper,
 )
+from tests.support import wait_until
 
 
 def test_group_messages_reach_every_member_and_leavers_are_dropped(served):
@@ -87,9 +87,7 @@ def test_members_leave_when_they_close_without_being_removed(served):
     ws_send(crash, "crash")
     assert left["crash"].wait(5)
     assert is_eof(ws_recv(crash))  # the server closed it after the handler failed
-    with gevent.Timeout(5):
-        while len(group) != 1:  # bounded: closed as soon as its close handshake ends
-            gevent.sleep(0.01)
+    assert wait_until(lambda: len(group) == 1)  # closed as soon as its close handshake ends
     ws_send(stay, "alone")
     assert ws_recv(stay) == "alone"
     ws_close(stay)

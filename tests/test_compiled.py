@@ -27,6 +27,7 @@ from dispatch.engine.listener import DispatchServer
 from dispatch.http11.reader import Message
 from dispatch.http11.writer import ResponseWriter
 from dispatch.safety_limits import make_safety_limits
+from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(dispatch.__file__)))
 SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
@@ -131,12 +132,6 @@ def serve_wsgi():
         server.stop(timeout=1)
 
 
-def wait_for(predicate, seconds=5.0):
-    with gevent.Timeout(seconds, AssertionError("condition not reached")):
-        while not predicate():
-            gevent.sleep(0.005)
-
-
 def read_response(sock) -> bytes:
     """One response with a Content-Length body."""
     data = b""
@@ -171,7 +166,7 @@ def test_the_request_heads_deadline_fires_through_the_compiled_loop(serve_wsgi):
         reply = sock.recv(1000)
         assert reply.startswith(b"HTTP/1.1 408 ")
         assert b"Connection: close\r\n" in reply
-    wait_for(lambda: not server.connections)
+    assert wait_until(lambda: not server.connections)
 
 
 def test_an_applications_timeout_unwinds_a_compiled_body_read_and_the_connection_goes_on(
@@ -241,8 +236,8 @@ def test_a_parked_connection_is_woken_by_the_hub_and_serves_again(serve_wsgi):
             sock.sendall(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % n)
             assert read_response(sock).endswith(b"\r\n\r\n/%d" % n)
             [conn] = server.connections
-            wait_for(lambda conn=conn: conn.greenlet is None)  # parked: no greenlet
-    wait_for(lambda: not server.connections)
+            assert wait_until(lambda conn=conn: conn.greenlet is None)  # parked: no greenlet
+    assert wait_until(lambda: not server.connections)
 
 
 def test_monkey_patched_blocking_code_under_the_compiled_engine_yields_to_others(serve_wsgi):

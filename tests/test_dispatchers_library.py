@@ -25,6 +25,7 @@ from dispatch import (
 )
 from dispatch.testing import Client, declines
 from servlets import response_full, response_output
+from tests.support import wait_until
 
 
 def text(body, code=200):
@@ -213,17 +214,11 @@ def read_all(sock):
     return data
 
 
-def wait_for(condition, timeout=5):
-    with gevent.Timeout(timeout):
-        while not condition():
-            gevent.sleep(0.01)
-
-
 def test_limit_kill_new_answers_503_over_the_limit(served):
     release, entered = gevent.event.Event(), []
     base = served(limit.make(2, held_open(release, entered), "kill-new"))
     socks = [start_request(base, f"/{i}") for i in range(2)]
-    wait_for(lambda: len(entered) == 2)
+    assert wait_until(lambda: len(entered) == 2)
     assert requests.get(base + "/third", timeout=5).status_code == 503
     release.set()
     assert all(b"done" in read_all(s) for s in socks)
@@ -234,7 +229,7 @@ def test_limit_block_waits_for_a_slot(served):
     release, entered = gevent.event.Event(), []
     base = served(limit.make(1, held_open(release, entered), "block"))
     first = start_request(base, "/first")
-    wait_for(lambda: entered == ["/first"])
+    assert wait_until(lambda: entered == ["/first"])
     second = start_request(base, "/second")
     gevent.sleep(0.2)  # a window in which the blocked second must not enter (negative check)
     assert entered == ["/first"]
@@ -248,9 +243,9 @@ def test_limit_kill_old_ends_the_oldest(served):
     release, entered = gevent.event.Event(), []
     base = served(limit.make(1, held_open(release, entered), "kill-old"))
     old = start_request(base, "/old")
-    wait_for(lambda: entered == ["/old"])
+    assert wait_until(lambda: entered == ["/old"])
     new = start_request(base, "/new")
-    wait_for(lambda: entered == ["/old", "/new"])
+    assert wait_until(lambda: entered == ["/old", "/new"])
     assert b"done" not in read_all(old)  # ended: its connection closed unanswered
     release.set()
     assert b"done" in read_all(new)

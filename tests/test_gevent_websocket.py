@@ -22,6 +22,7 @@ from dispatch.websocket import (
     ws_send,
 )
 from dispatch.websocket.gevent_websocket import make_wsgi_websocket_dispatcher
+from tests.support import wait_until
 
 
 def ws_base(base):
@@ -92,9 +93,8 @@ def test_flask_sockets_echo_and_its_page_on_one_port(served, caplog):
         ws_close(conn)
         # The echo's send after the close raises WebSocketError, as under gevent-websocket;
         # the dispatcher treats that as the app's normal end, not a failure.
-        with gevent.Timeout(5):
-            while not any("closed connection" in r.getMessage() for r in caplog.records):
-                gevent.sleep(0.01)
+        assert wait_until(lambda: any("closed connection" in r.getMessage()
+                                      for r in caplog.records))
     assert ws_conn_close_status(conn) == 1000
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -179,9 +179,7 @@ def test_receive_is_none_once_the_peer_closes(served):
     conn = ws_connect(ws_base(base) + "/")
     ws_send(conn, "one")
     ws_close(conn, 1000)
-    with gevent.Timeout(5):
-        while len(results) < 3:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: len(results) >= 3)
     assert results == ["one", None, True]
 
 
@@ -214,10 +212,8 @@ def test_a_failing_app_is_logged_and_the_socket_closed(served, caplog):
         ws_send(conn, "go")
         assert is_eof(ws_recv(conn))
         # The log line follows the close, once the handshake's finish returns.
-        with gevent.Timeout(5):
-            while not any(r.exc_info and "boom" in str(r.exc_info[1])
-                          for r in caplog.records):
-                gevent.sleep(0.01)
+        assert wait_until(lambda: any(r.exc_info and "boom" in str(r.exc_info[1])
+                                      for r in caplog.records))
     assert ws_conn_close_status(conn) == 1011
 
 
@@ -257,9 +253,7 @@ def test_a_gevent_websocket_resource_chat_broadcasts_over_server_clients(served)
     assert ws_recv(first) == ws_recv(second) == "hello all"
     ws_close(first)
     # The session leaves the registry once its app returned (as in gevent-websocket).
-    with gevent.Timeout(5):
-        while not closed or len(registry["clients"]) != 1:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: closed and len(registry["clients"]) == 1)
     assert closed[0][0] == "127.0.0.1"
     ws_send(second, "alone")
     assert ws_recv(second) == "alone"

@@ -30,7 +30,10 @@ from dispatch.websocket import (  # noqa: E402
 )
 from servlets import dispatch_servlet, response_full, response_xexpr  # noqa: E402
 from tests.sse_client import RawSSE  # noqa: E402
-from tests.support import ROOT  # noqa: E402
+from tests.support import ROOT, wait_until  # noqa: E402
+
+#: seconds a polled condition is given to hold (scrapes and closes go over the network)
+WAIT = 10.0
 
 
 def echo(conn, state=None):
@@ -59,13 +62,6 @@ def broken_body(conn, request):
         return body()
 
     conn.respond(app)
-
-
-def wait_for(condition, timeout=10.0, what="condition"):
-    """Poll an observable condition, bounded; the server runs meanwhile."""
-    with gevent.Timeout(timeout, AssertionError(f"{what} not reached")):
-        while not condition():
-            gevent.sleep(0.01)
 
 
 class Scraper:
@@ -101,11 +97,9 @@ class Scraper:
             seen.append(self.value(name, **labels))
             return seen[-1] == (expected() if callable(expected) else expected)
 
-        try:
-            wait_for(reached, what=f"{name}{labels}")
-        except AssertionError:
+        if not wait_until(reached, WAIT):
             raise AssertionError(f"{name}{labels}: {seen[-5:]}, expected "
-                                 f"{expected() if callable(expected) else expected}") from None
+                                 f"{expected() if callable(expected) else expected}")
 
     def close(self) -> None:
         self.session.close()
@@ -141,7 +135,8 @@ def mounted():
         scraper.close()
     for stop in stoppers:
         stop(timeout=1)
-        wait_for(lambda s=stop: not s.server.connections, what="the connections' end")
+        assert wait_until(lambda s=stop: not s.server.connections, WAIT), \
+            "the connections' end not reached"
     instrument.install(None)
 
 
@@ -436,7 +431,7 @@ def test_an_observer_of_ones_own_sees_what_the_engine_does(served):
         base = served(dispatch_servlet(lambda r: response_full(
             201, None, None, "text/plain", None, [b"made"])))
         assert requests.get(base + "/x", timeout=5).status_code == 201
-        wait_for(lambda: ("closed", False) in recorder.calls)
+        assert wait_until(lambda: ("closed", False) in recorder.calls, WAIT)
         assert recorder.calls == [("opened",), ("request", "GET", "201 Created"),
                                   ("closed", False)]
     finally:
@@ -491,13 +486,13 @@ def test_gunicorn_workers_are_summed_in_multiprocess_mode(tmp_path):
             assert answer.status_code == 202
             return int(answer.text)
 
-        wait_for(lambda: pid() is not None, timeout=30, what="gunicorn's start")
+        assert wait_until(lambda: pid() is not None, 30), "gunicorn's start not reached"
         pids: dict = {}
         with gevent.Timeout(30, AssertionError("one worker took every connection")):
             while len(pids) < 2 or sum(pids.values()) < 20:
                 served_by = pid()
                 pids[served_by] = pids.get(served_by, 0) + 1
-        total = sum(pids.values()) + 1  # and the first one, in wait_for
+        total = sum(pids.values()) + 1  # and the first one, in wait_until
         # Each worker counted its own: the page sums them, whichever worker serves it.
         for _ in range(4):
             assert scrape.value("dispatch_http_requests_total", method="GET",

@@ -7,13 +7,12 @@ import socket
 import subprocess
 import sys
 
-import gevent
 import pytest
 import requests
 
 from dispatch.sse.redis_broker import ID_BASE
 from tests.sse_client import RawSSE
-from tests.support import ROOT, Example
+from tests.support import ROOT, Example, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed (bash .ci/setup does)")
@@ -25,15 +24,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_until(condition, timeout=15.0, step=0.05):
-    with gevent.Timeout(timeout, AssertionError("condition not reached")):
-        while True:
-            try:
-                if condition():
-                    return
-            except OSError:
-                pass
-            gevent.sleep(step)
+def eventually(condition, timeout: float = 15.0, step: float = 0.05) -> None:
+    """Fail the test unless ``condition()`` holds within ``timeout`` seconds. Redis servers
+    and workers start, stop and fail over meanwhile: a refused connection (an OSError) only
+    means not yet."""
+    assert wait_until(condition, timeout, step, ignoring=OSError), "condition not reached"
 
 
 class RedisServer:
@@ -49,7 +44,7 @@ class RedisServer:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
              "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), 1).close() or True)
+        eventually(lambda: socket.create_connection(("127.0.0.1", self.port), 1).close() or True)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -134,7 +129,7 @@ def test_redis_restarted_under_load(apps, redis_server):
     assert status == 503 and "Redis" in text  # refused loudly, not dropped silently
     assert client.messages(1, comments=True) == [":"]  # the stream stays open: heartbeats
     redis_server.start()
-    wait_until(lambda: send(a, "after")[0] == 200)
+    eventually(lambda: send(a, "after")[0] == 200)
     assert client.events(1)[0]["data"] == "after"
     replay = RawSSE(a, "/sse/", headers={"Last-Event-ID": "0"})
     assert [e["data"] for e in replay.events(2)] == ["before", "after"]
@@ -154,9 +149,9 @@ def test_gunicorn_with_two_workers(redis_server, tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: send(base, "warm-up", keep=False)[0] == 200, timeout=30)
+        eventually(lambda: send(base, "warm-up", keep=False)[0] == 200, timeout=30)
         pids = set()
-        wait_until(lambda: pids.add(_pid_of(base)) or len(pids) == 2, timeout=30, step=0)
+        eventually(lambda: pids.add(_pid_of(base)) or len(pids) == 2, timeout=30, step=0)
         clients = [RawSSE(base, "/sse/") for _ in range(8)]
         status, answer = send(base, "to everyone")
         assert status == 200

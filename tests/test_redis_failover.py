@@ -24,7 +24,7 @@ from dispatch.sse.redis_broker import ID_BASE, SLOT, RedisBroker, _entry_id
 from dispatch.websocket import ws_connect, ws_recv, ws_send
 from tests.sse_client import RawSSE
 from tests.support import Example
-from tests.test_redis import free_port, send, wait_until
+from tests.test_redis import eventually, free_port, send
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="redis-server is not installed (bash .ci/setup does)")
@@ -49,7 +49,7 @@ class Server:
             ["redis-server", *self.config, "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", self.dir, *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(self.answers)
+        eventually(self.answers)
 
     def answers(self) -> bool:
         try:
@@ -154,7 +154,7 @@ def test_in_process_generations_and_replay(servers, caplog):
     broker = RedisBroker(store.url, name="gen", history=100)
     source = make_sse(broker, heartbeat=None)
     subscriber = source.subscribe(None)
-    wait_until(lambda: broker._position is not None)  # the reader is reading
+    eventually(lambda: broker._position is not None)  # the reader is reading
     try:
         first = [source.send(data=f"a{i}", id=True) for i in range(3)]
         assert first == [first[0], first[0] + 1, first[0] + 2] and first[0] % ID_BASE == 1
@@ -162,7 +162,7 @@ def test_in_process_generations_and_replay(servers, caplog):
         assert source.send(data="a3", id=True) == first[0] + 3  # not-kept ones use no id
         assert [i for i, _ in broker.replay(first[1])] == [first[0] + 2, first[0] + 3]
         # (Events Redis took and lost before the reader read them are gone: wait.)
-        wait_until(lambda: len(subscriber.queue) == 5)
+        eventually(lambda: len(subscriber.queue) == 5)
         store.kill()
         store.start()
         with caplog.at_level(logging.WARNING, "dispatch.sse.redis"):
@@ -181,11 +181,11 @@ def test_in_process_generations_and_replay(servers, caplog):
             assert [i for i, _ in broker.replay(first[0])] == [second[-1] + 1]
             assert "from a generation Redis no longer has" in caplog.text
             # The live subscriber got everything, also what was forgotten at once.
-            wait_until(lambda: len(subscriber.queue) == 8)
+            eventually(lambda: len(subscriber.queue) == 8)
             assert [p.split(b"data: ")[1] for p in subscriber.queue] == [
                 b"a0\n\n", b"a1\n\n", b"a2\n\n", b"not kept\n\n", b"a3\n\n", b"b0\n\n",
                 b"b1\n\n", b"c\n\n"]
-            wait_until(lambda: "Redis lost the stream" in caplog.text)  # the reader's
+            eventually(lambda: "Redis lost the stream" in caplog.text)  # the reader's
     finally:
         broker.close()
 
@@ -211,9 +211,9 @@ def test_accepts_a_client(servers):
     assert broker.block_ms < 500  # a read must not outlast the client's time-out
     received = []
     broker.start(lambda event_id, payload: received.append(event_id))
-    wait_until(lambda: broker._position is not None)
+    eventually(lambda: broker._position is not None)
     event_id = broker.publish(lambda i: b"data: x\n\n", keep=True)
-    wait_until(lambda: received == [event_id])
+    eventually(lambda: received == [event_id])
     broker.close()
     assert client.ping()  # the caller's client stays open
 
@@ -228,7 +228,7 @@ class Cluster:
         self.master = servers("master", *_NO_PERSISTENCE)
         self.replica = servers("replica", *_NO_PERSISTENCE, "--replicaof", "127.0.0.1",
                                str(self.master.port))
-        wait_until(lambda: self.replica.client().info("replication")[
+        eventually(lambda: self.replica.client().info("replication")[
             "master_link_status"] == "up")
         conf = tmp_path / "sentinel.conf"
         conf.write_text(
@@ -236,7 +236,7 @@ class Cluster:
             "sentinel down-after-milliseconds mymaster 500\n"
             "sentinel failover-timeout mymaster 5000\n")
         self.sentinel = servers("sentinel", "--sentinel", config=str(conf))
-        wait_until(lambda: any(
+        eventually(lambda: any(
             r["port"] == self.replica.port and not r["is_sdown"]
             for r in self.sentinel.client().sentinel_slaves("mymaster")))
 
@@ -275,13 +275,13 @@ def test_sentinel_failover_under_load(servers, apps, tmp_path):
                 refused.append(f"e{i}")
 
     publishers = [gevent.spawn(publish, n) for n in (0, 1)]
-    wait_until(lambda: len(acked) >= 50, timeout=30)
+    eventually(lambda: len(acked) >= 50, timeout=30)
     before_kill = max(event_id for _, event_id, _, _ in acked)
     cluster.master.kill()
     killed.append(time.monotonic())
     gevent.joinall(publishers, timeout=60)
     assert all(p.successful() for p in publishers) and len(acked) >= 100
-    wait_until(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
+    eventually(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
     acked.sort(key=lambda event: event[1])
     after = [event_id for _, event_id, t, _ in acked if t > killed[0]]  # sent after the kill
     assert min(after) // ID_BASE > before_kill // ID_BASE  # a new generation
@@ -338,7 +338,7 @@ def test_failover_to_a_replica_without_the_last_writes(servers, apps, tmp_path):
     bases = [a.url.rstrip("/"), b.url.rstrip("/")]
     live = [RawSSE(base, "/sse/", timeout=20) for base in bases]
     kept = [send(bases[i % 2], f"kept {i}")[1]["id"] for i in range(5)]
-    wait_until(lambda: len(_stored(cluster.replica.client())) == 5)
+    eventually(lambda: len(_stored(cluster.replica.client())) == 5)
     # Cut the replica off: a wrong password keeps it from reconnecting.
     cluster.replica.client().config_set("masterauth", "wrong")
     cluster.master.client().execute_command("CLIENT", "KILL", "TYPE", "replica")
@@ -347,7 +347,7 @@ def test_failover_to_a_replica_without_the_last_writes(servers, apps, tmp_path):
         assert [d for d, _ in datas(client, 10)] == [f"kept {i}" for i in range(5)] + [
             f"lost {i}" for i in range(5)]
     cluster.master.kill()
-    wait_until(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
+    eventually(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
     assert [d for d, _ in _stored(cluster.replica.client())] == [f"kept {i}" for i in range(5)]
     after = []
     for i in range(20):
@@ -394,7 +394,7 @@ def test_replicas_acknowledge_a_send_before_it_returns(servers):
     master = servers("master", *_NO_PERSISTENCE)
     replica = servers("replica", *_NO_PERSISTENCE, "--replicaof", "127.0.0.1",
                       str(master.port))
-    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up")
+    eventually(lambda: replica.client().info("replication")["master_link_status"] == "up")
     # (Time-outs generous where the replica runs, short where it cannot answer.)
     broker = RedisBroker(master.url, name="durable", replicas=1, replica_timeout=5)
     source = make_sse(broker, heartbeat=None)
@@ -448,12 +448,12 @@ def test_a_failover_loses_nothing_acknowledged_with_replicas(servers, tmp_path):
 
     publisher = gevent.spawn(publish)
     try:
-        wait_until(lambda: len(acked) >= 50, timeout=30)
+        eventually(lambda: len(acked) >= 50, timeout=30)
         cluster.master.kill()
         killed.append(len(acked))
-        wait_until(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
+        eventually(lambda: cluster.master_port() == cluster.replica.port, timeout=30)
         # The promoted replica has no replica of its own: a send is refused, not claimed.
-        wait_until(lambda: any("replicas" in why for _, _, why in refused), timeout=30)
+        eventually(lambda: any("replicas" in why for _, _, why in refused), timeout=30)
     finally:
         done.append(True)
         publisher.join(30)
@@ -486,7 +486,7 @@ def test_a_full_generation_rolls_over_quietly(servers, caplog):
     broker = RedisBroker(store.url, name="roll")
     source = make_sse(broker, heartbeat=None)
     subscriber = source.subscribe(None)
-    wait_until(lambda: broker._position is not None)
+    eventually(lambda: broker._position is not None)
     try:
         first = source.send(data="first", id=True)
         store.client().hset("roll:generation", "n", ID_BASE - 2)  # as after 999,998 events
@@ -500,7 +500,7 @@ def test_a_full_generation_rolls_over_quietly(servers, caplog):
         after_many = source.send(data="after many", id=True)
         assert after_many > rolled and after_many % ID_BASE == 1
         assert [i for i, _ in broker.replay(first)] == [last_of_generation, rolled, after_many]
-        wait_until(lambda: len(subscriber.queue) == 5)
+        eventually(lambda: len(subscriber.queue) == 5)
         assert [p.split(b"\n")[0] for p in subscriber.queue] == [
             b"id: %d" % i for i in (first, last_of_generation, rolled)] + [b"x", (
                 b"id: %d" % after_many)]

@@ -14,6 +14,7 @@ from dispatch.safety_limits import make_safety_limits
 from dispatch.sse import make_sse, sse_dispatcher, sse_send_event
 from servlets import response_full
 from tests.sse_client import RawSSE
+from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -107,9 +108,7 @@ def test_beyond_max_concurrent_connections_the_next_ones_wait_their_turn(served)
                for _ in range(2)]
     for sock in holders:
         sock.sendall(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
-    with gevent.Timeout(5):
-        while len(entered) < 2:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: len(entered) >= 2)
     waiting = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
     waiting.sendall(b"GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     waiting.settimeout(0.3)
@@ -282,9 +281,7 @@ def test_stop_waits_for_requests_in_flight_and_closes_idle_ones(served):
     idle = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)  # no request
     busy = socket.create_connection(("127.0.0.1", port_of(base)), timeout=5)
     busy.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    with gevent.Timeout(5):
-        while not entered:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: entered)
     gevent.spawn_later(0.2, release.set)
     served.stoppers[-1](timeout=5)  # returns once the request in flight has finished
     assert release.is_set()
@@ -335,9 +332,7 @@ def test_a_burst_of_clients_is_accepted_no_further_than_max_concurrent(served):
              for _ in range(clients)]  # all connected (the backlog), before a wake-up
     for sock in socks:
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    with gevent.Timeout(5):
-        while len(server.connections) < limit:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: len(server.connections) >= limit)
     for _ in range(20):  # a while longer: nothing more is accepted
         peak.append(len(server.connections))
         gevent.sleep(0.01)

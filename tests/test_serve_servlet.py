@@ -23,6 +23,7 @@ import dispatch.files as files
 from dispatch.filesystem_map import make_url_to_path
 from servlets import dispatch_servlet, mount, response_jsexpr, response_xexpr
 from servlets.servlet_env import serve_servlet_dispatcher
+from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BANNER = re.compile(r"Your Web application is running at (\S+?)\.$")
@@ -176,9 +177,7 @@ def test_banner_names_the_servlet_when_a_browser_is_launched(program, tmp_path):
     finally:
         del os.environ["BROWSER"]
     assert p.url.endswith("/servlets/standalone.rkt")
-    with gevent.Timeout(10):
-        while not (opened.exists() and opened.read_text().strip()):
-            gevent.sleep(0.05)
+    assert wait_until(lambda: opened.exists() and opened.read_text().strip(), 10, 0.05)
     assert opened.read_text().strip().endswith(p.url.split("127.0.0.1")[1])
     p.press_enter()
     assert p.wait() == 0

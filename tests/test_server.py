@@ -10,6 +10,7 @@ from dispatch.http11.writer import COALESCE_LIMIT, ResponseWriter
 from dispatch.server import serve
 from servlets import response_full
 from tests.http.rawhttp import Conn
+from tests.support import wait_until
 
 
 def text(body):
@@ -213,12 +214,6 @@ def test_malformed_request_header_lines_are_400(served, line):
     assert reply.startswith(b"HTTP/1.1 400 ")
 
 
-def wait_for(predicate, seconds=5.0):
-    with gevent.Timeout(seconds, AssertionError("condition not reached")):
-        while not predicate():
-            gevent.sleep(0.005)
-
-
 def test_an_idle_keep_alive_connection_parks_without_a_greenlet_and_serves_again(served):
     base = served(lift.make(lambda r: text("hi " + r.path)))
     server = served.stoppers[-1].server
@@ -227,11 +222,11 @@ def test_an_idle_keep_alive_connection_parks_without_a_greenlet_and_serves_again
         s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(1000).endswith(b"hi /one")
         [conn] = server.connections
-        wait_for(lambda: conn.greenlet is None)  # parked: a watcher waits, no greenlet
+        assert wait_until(lambda: conn.greenlet is None)  # parked: a watcher waits, no greenlet
         s.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(1000).endswith(b"hi /two")
         assert conn.greenlet is not None
-    wait_for(lambda: not server.connections)
+    assert wait_until(lambda: not server.connections)
 
 
 def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
@@ -245,7 +240,7 @@ def test_a_parked_connection_is_closed_at_its_idle_deadline(served):
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(1000).endswith(b"hi")
         assert s.recv(1000) == b""  # closed by the server once idle for 0.3 s
-    wait_for(lambda: not server.connections)
+    assert wait_until(lambda: not server.connections)
 
 
 @pytest.fixture
@@ -334,6 +329,6 @@ def test_a_tls_keep_alive_connection_parks_and_serves_again(served):
         s.sendall(b"GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(1000).endswith(b"hi /one")
         [conn] = server.connections
-        wait_for(lambda: conn.greenlet is None)  # parked (gevent would close TLS here)
+        assert wait_until(lambda: conn.greenlet is None)  # parked (gevent would close TLS here)
         s.sendall(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
         assert s.recv(1000).endswith(b"hi /two")

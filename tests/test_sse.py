@@ -19,13 +19,7 @@ from dispatch.sse import (
 )
 from dispatch.testing import declines
 from tests.sse_client import RawSSE
-
-
-def wait_for(condition, timeout=5.0):
-    """Poll an observable condition until it holds (bounded); the server runs meanwhile."""
-    with gevent.Timeout(timeout, AssertionError("condition not reached")):
-        while not condition():
-            gevent.sleep(0.005)
+from tests.support import wait_until
 
 
 @pytest.fixture
@@ -101,7 +95,7 @@ def test_restart_messages_forgets_kept_events(source_at):
 def test_multiline_data_event_and_retry_fields(source_at):
     sse, base = source_at()
     client = RawSSE(base)
-    wait_for(lambda: len(sse.subscribers) == 1)
+    assert wait_until(lambda: len(sse.subscribers) == 1)
     sse_send_event(sse, data="line 1\nline 2\r\nline 3", event="update", retry=2500)
     assert client.events(1) == [{"event": "update", "retry": "2500",
                                  "data": "line 1\nline 2\nline 3"}]
@@ -156,7 +150,7 @@ def test_clients_joining_while_events_flow_see_no_gap_and_no_duplicate(source_at
     feeder = gevent.spawn(producer)
     try:
         for _ in range(10):
-            wait_for(lambda: sse.broker._last_id >= 20)
+            assert wait_until(lambda: sse.broker._last_id >= 20)
             after = sse.broker._last_id - 10
             client = RawSSE(base, headers={"Last-Event-ID": str(after)})
             ids = [int(e["id"]) for e in client.events(30)]
@@ -181,7 +175,7 @@ def test_a_client_that_stops_reading_is_dropped_and_sending_never_blocks(source_
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
     sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    wait_for(lambda: len(sse.subscribers) == 1)
+    assert wait_until(lambda: len(sse.subscribers) == 1)
     big = "x" * 65536
     with gevent.Timeout(10):
         for _ in range(200):  # far more than the socket buffers and the queue hold
@@ -189,7 +183,7 @@ def test_a_client_that_stops_reading_is_dropped_and_sending_never_blocks(source_
             gevent.sleep(0)
             if not sse.subscribers:
                 break
-    wait_for(lambda: not sse.subscribers)
+    assert wait_until(lambda: not sse.subscribers)
     sock.settimeout(5)
     with pytest.raises((ConnectionError, OSError)):
         while sock.recv(1 << 20):
@@ -205,20 +199,20 @@ def greenlet_count():
 def test_vanished_clients_are_freed_after_a_thousand_cycles(source_at):
     sse, base = source_at(heartbeat=0.01)
     client = RawSSE(base)  # one live client throughout, to check it is not disturbed
-    wait_for(lambda: len(sse.subscribers) == 1)
+    assert wait_until(lambda: len(sse.subscribers) == 1)
     gc.collect()
     baseline = greenlet_count()
     for _ in range(1000):
         c = RawSSE(base)
         c.messages(1, comments=True)  # subscribed and streaming
         c.close()
-    wait_for(lambda: len(sse.subscribers) == 1, timeout=20)
+    assert wait_until(lambda: len(sse.subscribers) == 1, 20)
     sse_send_event(sse, data="still here")
     assert client.events(1) == [{"data": "still here"}]
     client.close()
-    wait_for(lambda: not sse.subscribers)
+    assert wait_until(lambda: not sse.subscribers)
     gc.collect()
-    wait_for(lambda: greenlet_count() < baseline)  # the live client's greenlet is gone too
+    assert wait_until(lambda: greenlet_count() < baseline)  # the live client's greenlet is gone too
 
 
 def test_several_sources_on_one_server(served):
@@ -243,7 +237,7 @@ def test_only_get_is_served():
 def test_stopping_the_server_ends_streams(source_at, served):
     sse, base = source_at(heartbeat=None)
     client = RawSSE(base)
-    wait_for(lambda: len(sse.subscribers) == 1)
+    assert wait_until(lambda: len(sse.subscribers) == 1)
     served.stoppers[-1](timeout=2)
     assert client.ended()
     client.close()
@@ -268,14 +262,14 @@ def test_idle_streams_hold_no_greenlet(source_at):
     clients = [RawSSE(base) for _ in range(20)]
     for client in clients:
         client.messages(1, comments=True)
-    wait_for(lambda: len(sse.subscribers) == 20)
+    assert wait_until(lambda: len(sse.subscribers) == 20)
     gc.collect()
-    wait_for(lambda: greenlet_count() <= before)  # written to directly, never waited on
+    assert wait_until(lambda: greenlet_count() <= before)  # written to directly, never waited on
     sse_send_event(sse, data="to all")
     assert all(client.events(1) == [{"data": "to all"}] for client in clients)
     for client in clients:
         client.close()
-    wait_for(lambda: not sse.subscribers)  # a vanished client is noticed without a write
+    assert wait_until(lambda: not sse.subscribers)  # a vanished client is noticed without a write
 
 
 def test_an_http10_client_gets_a_close_delimited_stream(source_at):

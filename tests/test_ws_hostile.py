@@ -31,6 +31,7 @@ from dispatch.websocket import (
 )
 from dispatch.websocket.protocol import mask_payload
 from dispatch.websocket.timers import TimerHeap, timers
+from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -341,9 +342,7 @@ def test_a_dropped_sse_client_logs_one_info_line_and_no_traceback(served, caplog
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect(("127.0.0.1", port_of(base)))
     sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    with gevent.Timeout(5):
-        while len(sse.subscribers) != 1:
-            gevent.sleep(0.005)
+    assert wait_until(lambda: len(sse.subscribers) == 1)
     big = "x" * 65536
     with gevent.Timeout(10):
         for _ in range(200):
@@ -351,9 +350,7 @@ def test_a_dropped_sse_client_logs_one_info_line_and_no_traceback(served, caplog
             gevent.sleep(0)
             if not sse.subscribers:
                 break
-    with gevent.Timeout(5):
-        while sse.subscribers:  # dropped: the stream ended and logged why
-            gevent.sleep(0.005)
+    assert wait_until(lambda: not sse.subscribers)  # dropped: the stream ended and logged why
     sock.close()
     drops = [r for r in caplog.records if "dropping an SSE client" in r.getMessage()]
     assert len(drops) == 1 and drops[0].levelno == logging.INFO, caplog.text
@@ -382,9 +379,7 @@ def test_a_dead_websocket_peer_logs_one_info_line_and_no_traceback(served, caplo
     def dropped():
         return any("/dead-peer" in r.getMessage() for r in caplog.records)
 
-    with gevent.Timeout(5):
-        while not dropped():  # the drop is logged as the handler's send fails
-            gevent.sleep(0.005)
+    assert wait_until(dropped)  # the drop is logged as the handler's send fails
     sock.close()
     # (Connections of earlier tests may be dropped meanwhile: this one is /dead-peer.)
     drops = [r for r in caplog.records if "/dead-peer" in r.getMessage()]
@@ -422,13 +417,11 @@ def test_an_idle_websocket_costs_little_server_rss(tmp_path):
                               env=dict(os.environ, PYTHONPATH=ROOT))
     clients = []
     try:
-        with gevent.Timeout(15, AssertionError("the server did not start")):
-            while True:  # bounded by the time-out
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    gevent.sleep(0.05)
+        def listening():
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+
+        assert wait_until(listening, 15, 0.05, ignoring=OSError), "the server did not start"
         for _ in range(50):  # warm up: first connections allocate pools
             clients.append(handshake(port)[0])
         gevent.sleep(0.5)
