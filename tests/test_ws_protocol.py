@@ -49,6 +49,16 @@ def test_text_and_binary_messages():
     assert p.receive_data(data) == [(OP_TEXT, "héllo"), (OP_BINARY, b"\x00\xff")]
 
 
+@pytest.mark.parametrize("kind", [bytearray, memoryview])
+def test_any_bytes_like_data_is_taken(kind):
+    # The sans-I/O core takes what a socket or a buffer gives, compiled as pure.
+    small, large = client_frame(OP_TEXT, b"hi"), client_frame(OP_BINARY, b"x" * 2000)
+    p = Protocol()
+    assert p.receive_data(kind(small)) == [(OP_TEXT, "hi")]
+    assert p.receive_data(kind(large[:7])) == []
+    assert p.receive_data(kind(large[7:])) == [(OP_BINARY, b"x" * 2000)]
+
+
 def test_frames_split_anywhere_are_reassembled():
     p = Protocol()
     data = client_frame(OP_TEXT, b"a" * 70000) + client_frame(OP_PING, b"p")

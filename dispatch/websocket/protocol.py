@@ -165,11 +165,13 @@ class Protocol:
         """Bytes of an incomplete frame waiting for the rest."""
         return len(self._buffer)
 
-    def receive_data(self, data: bytes) -> list:
-        """Parse ``data`` (any slice of the stream) into complete events.
+    def receive_data(self, data: Union[bytes, bytearray, memoryview]) -> list:
+        """Parse ``data`` (any slice of the stream, bytes-like) into complete events.
 
         Raises :class:`ProtocolError` at the first violation; nothing after it is read.
         """
+        if type(data) is not bytes:
+            data = bytes(data)  # compiled, the code below takes bytes only
         if self.failed:
             return self._receive_after_failure(data)
         if not self._buffer and self._opcode is None and not self.client:
