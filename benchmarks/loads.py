@@ -16,8 +16,8 @@ from typing import Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 
-__all__ = ["LoadError", "NodeTools", "describe_tools", "idle_connections", "run_ssefan",
-           "run_wrk", "run_wsbench"]
+__all__ = ["LoadError", "MIN_CPU_TICKS", "NodeTools", "cpu_us_per", "describe_tools",
+           "idle_connections", "run_ssefan", "run_wrk", "run_wsbench"]
 
 
 class LoadError(RuntimeError):
@@ -47,6 +47,20 @@ def _last_json(output: str, prefix: str = "") -> dict:
 
 CPU = Optional[Callable[[], float]]
 
+#: /proc counts a process's CPU time in clock ticks (10 ms at the usual 100 Hz). Below
+#: this many, a tick more or less is most of the figure: such a run reports no CPU figure
+#: rather than a false one (an SSE fan-out of 10,000 deliveries takes 1-2 ticks here).
+MIN_CPU_TICKS = 5
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us_per(used: Optional[float], count: float) -> Optional[float]:
+    """µs of server CPU per request, message or delivery, from ``used`` seconds over
+    ``count`` of them; ``None`` when too few clock ticks were counted to mean anything."""
+    if used is None or not count or used * _TICKS_PER_S < MIN_CPU_TICKS:
+        return None
+    return used / count * 1e6
+
 
 def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0,
             cpu: CPU = None) -> dict:
@@ -70,7 +84,7 @@ def run_wrk(url: str, connections: int, seconds: float, warmup: float = 1.0,
         "requests_per_s": r["requests"] / (r["duration_us"] / 1e6),
         "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
         "bytes_per_response": r["bytes"] / r["requests"], "errors": errors,
-        "cpu_us": None if cpu_used is None else cpu_used / r["requests"] * 1e6,
+        "cpu_us": cpu_us_per(cpu_used, r["requests"]),
     }
 
 
@@ -135,7 +149,7 @@ def run_wsbench(node: NodeTools, url: str, connections: int, seconds: float,
     cpu_us = None
     if cpu and sample and r.get("msgs_per_s"):
         # wsbench.js lingers 0.3 s after counting, while its connections close
-        cpu_us = (cpu() - sample[0]) / (float(r["msgs_per_s"]) * seconds) * 1e6
+        cpu_us = cpu_us_per(cpu() - sample[0], float(r["msgs_per_s"]) * seconds)
     if r.get("open") != connections:
         raise LoadError(f"wsbench: {r.get('open')} of {connections} connections opened")
     if r.get("p50_ms") in (None, "nan"):
@@ -176,7 +190,7 @@ def run_ssefan(node: NodeTools, base: str, clients: int, events: int,
                         f"{'timed out' if r.get('timeout') else 'ended'})")
     cpu_us = None
     if cpu_after is not None:
-        cpu_us = (cpu_after - cpu_at_publish) / r["received"] * 1e6
+        cpu_us = cpu_us_per(cpu_after - cpu_at_publish, r["received"])
     return {"deliveries_per_s": float(r["deliveries_per_s"]), "p50_ms": float(r["p50_ms"]),
             "p99_ms": float(r["p99_ms"]), "errors": r.get("errors", 0),
             "open_ms": r.get("open_ms"), "cpu_us": cpu_us}

@@ -569,7 +569,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         f"{args.repeat} run(s) per figure, {args.duration:g} s each for HTTP and WS "
         f"(wrk warm-up {args.warmup:g} s), "
         "servers' order rotated per run; server CPU per request/message/delivery (from "
-        "/proc/<pid>/stat) is steadier than throughput when the machine is shared",
+        "/proc/<pid>/stat) is steadier than throughput when the machine is shared, and "
+        f"n/a where a run used fewer than {loads.MIN_CPU_TICKS} of its clock ticks",
     ]
     extra = list(bench.extra_notes)
     text = report.write_all(out_dir, rows, servers, header, extra, env)

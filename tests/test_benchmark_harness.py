@@ -3,6 +3,7 @@ reports.  No load is generated here (benchmarks/ is run as ``python -m benchmark
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import urllib.request
 from pathlib import Path
@@ -136,6 +137,16 @@ def test_load_client_results_are_read_from_their_last_json_line():
     assert loads._last_json(out, "WRKJSON ") == {"requests": 3}
     with pytest.raises(loads.LoadError):
         loads._last_json("no figures here")
+
+
+def test_a_cpu_figure_needs_enough_clock_ticks_to_mean_anything():
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    # 10,000 SSE deliveries in one tick: no figure, rather than 0 or 1 µs per delivery
+    assert loads.cpu_us_per(tick, 10_000) is None
+    assert loads.cpu_us_per((loads.MIN_CPU_TICKS - 1) * tick, 10_000) is None
+    used = loads.MIN_CPU_TICKS * tick
+    assert loads.cpu_us_per(used, 10_000) == pytest.approx(used / 10_000 * 1e6)
+    assert loads.cpu_us_per(None, 10) is None and loads.cpu_us_per(1.0, 0) is None
 
 
 def test_quick_and_section_options():
