@@ -88,10 +88,16 @@ class build_mypyc(build_ext):
         # setup.cfg's are; mypy reads mypy.ini there)
         paths = [BUILD["source_path"](module) for module in MODULES]
         try:
-            # Dependencies missing from the build environment (pip builds in isolation
-            # with only the build requirements) are typed Any: mypyc calls them through
-            # Python either way.  Unused sections of mypy.ini are no error here.
-            return mypycify(["--ignore-missing-imports", "--no-warn-unused-configs", *paths],
+            # Dependencies are typed Any, whether or not the build can see them
+            # (--no-site-packages): mypyc calls them through Python either way, and what
+            # it compiles must not depend on which versions are installed.  werkzeug
+            # 3.0.0's stubs declare Headers a dict subclass; a build that saw them
+            # compiled a dict check into response_parts, which then refused every Headers
+            # object.  (A new virtualenv has no werkzeug yet when pip builds this; one
+            # that is reused has, so the same checkout was built two ways.)  Unused
+            # sections of mypy.ini are no error here.
+            return mypycify(["--no-site-packages", "--ignore-missing-imports",
+                             "--no-warn-unused-configs", *paths],
                             group_name=BUILD["GROUP"], opt_level="3", debug_level="0")
         except (Exception, SystemExit) as exc:  # mypyc exits on what it cannot compile
             _pure(f"mypyc failed ({exc!r})")
