@@ -212,9 +212,14 @@ class ServletGreenlet(Greenlet):
     def _run(self) -> None:
         try:
             result = self._outcome()
-        except BaseException:  # the expiration handler itself failed: never leave a hang
+        except BaseException as exc:
+            # The error handling failed too (an expiration handler, even the 500 page):
+            # the waiting request raises instead, and the WSGI layer answers its own
+            # plain 500.  Building another page here could fail the same way, and the
+            # request would then wait for ever.
             log.exception("servlet's error handling failed")
-            result = _server_error()
+            self._fail(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+            result = None
         finally:
             instance = self.instance
             instance.greenlets.discard(self)
@@ -264,6 +269,12 @@ class ServletGreenlet(Greenlet):
                 except Exception:
                     log.exception("the servlet responder failed too")
             return _server_error()
+
+    def _fail(self, exc: Exception) -> None:
+        turn, self.turn = self.turn, None
+        self.replay_for = None
+        if turn is not None and not turn.reply.ready():
+            turn.reply.set_exception(exc)
 
     def _answer(self, response) -> None:
         turn, self.turn = self.turn, None

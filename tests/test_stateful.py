@@ -310,6 +310,33 @@ def test_exceptions_and_non_responses_are_500_with_a_log_line(served, caplog):
     assert any("not a response" in m for m in messages)
 
 
+def test_a_failing_500_page_still_answers_never_a_hang(served, monkeypatch, caplog):
+    """When even the 500 page cannot be built (a broken build of the response
+    constructors once did this to every page), the request gets the WSGI layer's plain
+    500 instead of waiting for ever; for the first request and for a resumed one."""
+    def start(request):
+        if request.args.get("now"):
+            raise ValueError("boom")
+        send_suspend(lambda k: page(("a", [("href", k)], "next")))
+        raise ValueError("boom after")
+
+    def broken():
+        raise TypeError("the 500 page is broken too")
+
+    def failing_responder(url, exc):
+        raise RuntimeError("so is the responder")
+
+    base = served(make(start, servlet_responder=failing_responder))
+    k = links(requests.get(base + "/", timeout=5).text)[0]
+    monkeypatch.setattr("servlets.stateful._server_error", broken)
+    with caplog.at_level(logging.ERROR):
+        for url in (base + "/?now=1", base + k):
+            r = requests.get(url, timeout=5)
+            assert r.status_code == 500 and r.headers["Content-Type"].startswith("text/plain")
+    messages = [rec.getMessage() for rec in caplog.records]
+    assert messages.count("servlet's error handling failed") == 2
+
+
 def test_outside_a_stateful_servlet_is_a_clear_error():
     with pytest.raises(RuntimeError, match="not called from a stateful servlet"):
         send_suspend(lambda k: page("x"))
