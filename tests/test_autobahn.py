@@ -163,6 +163,7 @@ def run(port: int, report, cases: list, exclude: list) -> subprocess.Popen:
 
 @pytest.mark.skipif(not os.path.exists(RUN), reason="../shared/tools/autobahn/run.sh is missing")
 @pytest.mark.skipif(python27() is None, reason="the Autobahn suite needs Python 2.7")
+@pytest.mark.timeout(2000)  # the clients' own limit is 1800 s
 def test_autobahn_conformance(tmp_path):
     cases = patterns(os.environ.get("AUTOBAHN_CASES", "*")) or ["*"]
     exclude = patterns(os.environ.get("AUTOBAHN_EXCLUDE", ""))

@@ -4,9 +4,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@pytest.mark.timeout(360)  # the run's own limit is 300 s
 def test_soak():
     result = subprocess.run([sys.executable, "-m", "benchmarks.soak", "--cycles", "10000",
                              "--seconds", "240"], cwd=ROOT, capture_output=True, text=True,
