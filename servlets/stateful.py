@@ -146,6 +146,11 @@ class _Turn:
         if not self.reply.ready():
             self.reply.set(response)
 
+    def fail(self, exc: Exception) -> None:
+        """The request's greenlet raises ``exc`` (the WSGI layer answers a plain 500)."""
+        if not self.reply.ready():
+            self.reply.set_exception(exc)
+
 
 class _Finished(BaseException):
     """Ends a servlet greenlet that has answered and can never be resumed."""
@@ -270,15 +275,19 @@ class ServletGreenlet(Greenlet):
                     log.exception("the servlet responder failed too")
             return _server_error()
 
-    def _fail(self, exc: Exception) -> None:
+    def _take_turn(self) -> Optional[_Turn]:
+        """The turn being answered now; nothing replays into it after this."""
         turn, self.turn = self.turn, None
         self.replay_for = None
-        if turn is not None and not turn.reply.ready():
-            turn.reply.set_exception(exc)
+        return turn
+
+    def _fail(self, exc: Exception) -> None:
+        turn = self._take_turn()
+        if turn is not None:
+            turn.fail(exc)
 
     def _answer(self, response) -> None:
-        turn, self.turn = self.turn, None
-        self.replay_for = None
+        turn = self._take_turn()
         if turn is not None and response is not None:
             turn.answer(response)
 
