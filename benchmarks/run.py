@@ -8,7 +8,9 @@ Racket's web-server when ``racket`` is installed) as child processes on free 127
 ports, drives them with wrk and Node.js clients, repeats each measurement (rotating the
 servers' order per repetition), times the WSGI application in process
 (benchmarks/inproc.py, with and without the compiled extensions), and writes
-results/<timestamp>/{results.md,results.json,chart.png}.
+results/<timestamp>/{results.md,results.json,chart.png}.  ``--baseline CHECKOUT`` runs
+another checkout's benchmark app beside this one's, so that a change is judged against
+the code before it in the same run.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from .servers import (
     Running,
     ServerSpec,
     available,
+    baseline,
 )
 
 __all__ = ["main"]
@@ -73,6 +76,10 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--inproc-rounds", type=int, help="rounds in process, the best counts; 5")
     p.add_argument("--servers", default=",".join(s.key for s in SERVERS),
                    help="servers to run, among %(default)s")
+    p.add_argument("--baseline", metavar="CHECKOUT",
+                   help="also run this project as another checkout has it (a git worktree of "
+                   "an earlier commit, say), side by side: ratios to it say what a change "
+                   "did; HTTP rows for its seed page only")
     p.add_argument("--quick", action="store_true", help="defaults for a look in minutes: one "
                    "run each, 2 s runs, SSE 100 and 1,000 clients, 1,000 idle")
     p.add_argument("--tools", help=f"shared tools folder (default: ${TOOLS_ENV} or "
@@ -93,6 +100,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         p.error(f"unknown sections: {', '.join(sorted(unknown))}")
     args.sse_clients = [int(c) for c in args.sse_clients.split(",") if c]
     args.servers = [s for s in args.servers.split(",") if s]
+    if args.baseline is not None and not (Path(args.baseline) / "benchmarks/app.py").is_file():
+        p.error(f"--baseline: no benchmarks/app.py in {args.baseline}")
     if "ours" not in args.servers:
         args.servers.insert(0, "ours")
     if args.repeat < 1:
@@ -134,8 +143,10 @@ class Bench:
         self.out_dir = out_dir
         self.log_dir = out_dir / "logs"
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.runs, self.why = available(tools)
+        extra = (baseline(Path(args.baseline)),) if args.baseline is not None else ()
         self.specs = [s for s in SERVERS if s.key in args.servers]
+        self.specs[1:1] = extra  # its column right after this checkout's
+        self.runs, self.why = available(tools, extra)
         cache = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache/gevent-dispatch-bench")
         self.node = NodeTools(tools, cache)
         self.node_error: Optional[str] = None

@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 __all__ = ["CONSTANT_PAGE", "OURS_CONST", "PEER_MODULES", "SERVERS", "Running", "ServerSpec",
-           "available", "cpu_seconds", "free_port", "peer_missing", "process_tree", "rss_kib"]
+           "available", "baseline", "cpu_seconds", "free_port", "peer_missing", "process_tree",
+           "rss_kib"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,30 @@ OURS = ServerSpec("ours", "gevent-dispatch", _python("-m", "benchmarks.app", "{p
 OURS_CONST = ServerSpec("ours", "gevent-dispatch (constant page)",
                         _python("-m", "benchmarks.app", "{port}", "--page", "const"),
                         frozenset({"http"}))
+
+
+#: Runs a checkout's own benchmark app: ``sys.argv[1]`` is the checkout, put first on the
+#: path so that its ``dispatch`` and ``servlets`` are the ones imported, not this one's.
+_FROM_CHECKOUT = ("import runpy, sys; sys.path.insert(0, sys.argv[1]); "
+                  "sys.argv = ['benchmarks.app', *sys.argv[2:]]; "
+                  "runpy.run_module('benchmarks.app', run_name='__main__', alter_sys=True)")
+
+
+def baseline(checkout: Path) -> ServerSpec:
+    """This project as another checkout has it (``--baseline``), serving the same rows side
+    by side with this one: whether a change made a figure better or worse is then read in
+    one run, on one machine, instead of against a figure from another day.  Its HTTP rows
+    are the seed page's (the constant page is this checkout's)."""
+    checkout = checkout.resolve()
+    try:
+        rev = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        rev = ""
+    return ServerSpec("baseline", f"gevent-dispatch @{rev or checkout.name}",
+                      lambda port, tools: [sys.executable, "-c", _FROM_CHECKOUT, str(checkout),
+                                           str(port)],
+                      frozenset({"http", "ws", "sse", "memory"}))
 
 
 def _gunicorn_flask(port: int, tools: Path) -> list[str]:
@@ -109,13 +134,15 @@ def _racket_has_rfc6455() -> bool:
     return done.returncode == 0
 
 
-def available(tools: Path) -> tuple[dict[str, set], dict[str, str]]:
-    """``({key: sections it runs here}, {key or key/section: why not})``."""
+def available(tools: Path, extra: tuple[ServerSpec, ...] = ()
+              ) -> tuple[dict[str, set], dict[str, str]]:
+    """``({key: sections it runs here}, {key or key/section: why not})``, for ``SERVERS``
+    and the ``extra`` ones (a baseline)."""
     from .app import features
 
     runs: dict[str, set] = {}
     why: dict[str, str] = {}
-    for spec in SERVERS:
+    for spec in (*SERVERS, *extra):
         runs[spec.key] = set(spec.sections)
     found = features()
     if found.sse_missing:

@@ -14,7 +14,7 @@ from benchmarks import app as bench_app
 from benchmarks import inproc, loads, report, run
 from benchmarks.report import Row
 from benchmarks.run import parse_args
-from benchmarks.servers import SERVERS, Running, peer_missing, process_tree
+from benchmarks.servers import REPO, SERVERS, Running, baseline, peer_missing, process_tree
 from dispatch.testing import Client, run_dispatcher, sse_connect, websocket_connect
 from servlets import dispatch_servlet
 
@@ -337,3 +337,59 @@ def test_a_peer_whose_package_is_missing_is_skipped_with_the_reason(monkeypatch,
     assert runs["starlette"] == (set() if peer_missing("starlette") else
                                  {"http", "ws", "sse", "memory"})
     assert why["gevent_raw"].startswith("peers not found")
+
+
+# -- --baseline: another checkout of this project, side by side -------------------------
+
+_FAKE_APP = '''
+import sys
+
+from gevent.pywsgi import WSGIServer
+
+import dispatch
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [dispatch.__file__.encode()]
+
+
+WSGIServer(("127.0.0.1", int(sys.argv[1])), app, log=None).serve_forever()
+'''
+
+
+def test_a_baseline_serves_its_own_checkout_not_this_one(tmp_path):
+    checkout = tmp_path / "older"
+    for package in ("benchmarks", "dispatch"):
+        (checkout / package).mkdir(parents=True)
+        (checkout / package / "__init__.py").write_text("")
+    (checkout / "benchmarks" / "app.py").write_text(_FAKE_APP)
+    spec = baseline(checkout)
+    assert spec.label == "gevent-dispatch @older"  # not a git checkout: its folder's name
+    with Running(spec, tmp_path, tmp_path, ready_timeout=30) as server:
+        status, _, body = _get(server.url + "/")
+    assert (status, body.decode()) == (200, str(checkout / "dispatch" / "__init__.py"))
+
+
+def test_this_checkout_as_its_own_baseline_serves_every_endpoint(tmp_path):
+    spec = baseline(REPO)
+    assert spec.label.startswith("gevent-dispatch @") and spec.label != "gevent-dispatch @"
+    with Running(spec, tmp_path, tmp_path, ready_timeout=30) as server:
+        status, _, body = _get(server.url + "/")
+        assert status == 200 and b"Welcome to the Events test" in body
+        data = _publish_and_receive(server.url, 2)
+        assert [d.split()[0] for d in data] == ["0", "1"]
+        with websocket_connect(f"ws://127.0.0.1:{server.port}/ws", timeout=10) as ws:
+            ws.send_text("echo")
+            assert ws.receive_text() == "echo"
+
+
+def test_the_baseline_column_comes_right_after_this_project(tmp_path):
+    with pytest.raises(SystemExit):
+        parse_args(["--baseline", str(tmp_path)])  # no benchmarks/app.py there
+    args = parse_args(["--only", "inproc", "--servers", "aiohttp", "--baseline", str(REPO)])
+    bench = run.Bench(args, tmp_path, tmp_path / "out")
+    assert [s.key for s in bench.specs] == ["ours", "baseline", "aiohttp"]
+    assert bench.runs["baseline"] == {"http", "ws", "sse", "memory"}
+    without = run.Bench(parse_args(["--only", "inproc"]), tmp_path, tmp_path / "out2")
+    assert "baseline" not in [s.key for s in without.specs] and "baseline" not in without.runs
