@@ -151,6 +151,7 @@ class HTTPConnection(SocketIO):
         self.in_request = False
         self.greenlet = None
         self._unwatch()
+        self.reader.close()
         sock, self.socket = self.socket, None
         try:
             sock.close()
@@ -160,10 +161,8 @@ class HTTPConnection(SocketIO):
 
     def _next_request(self):
         """The next request, a :class:`ProtocolError`, ``_PARK``, or ``None`` at the end.
-
         Its waits are ended by the server's sweep (:meth:`sweep`), not by a timer of
-        their own: starting and cancelling one cost more than a microsecond a request.
-        """
+        their own: starting and cancelling one cost more than a microsecond a request."""
         reader = self.reader
         queue = reader.queue
         if queue:
@@ -349,7 +348,7 @@ class HTTPConnection(SocketIO):
         self.upgraded = True
         reader = self.reader
         leftover, reader.unparsed = reader.unparsed, b""
-        reader.dead = True
+        reader.close()
         self.reader = DONE_READER  # no more requests here: the parser is freed
         stream = RawStream(self.socket, leftover)
         if run is not None:
@@ -388,6 +387,7 @@ class HTTPConnection(SocketIO):
         self.timed()
         self.socket.sendall(data)
         self.upgraded = self.detached = True
+        self.reader.close()
         self.reader = DONE_READER
         return DetachedStream(self, not self.writer.http10,
                               self.server.safety_limits.response_send_timeout)

@@ -52,6 +52,9 @@ class _DoneReader:
         self.in_head = False
         self.unparsed = b""
 
+    def close(self) -> None:
+        pass
+
 
 #: stands in for the RequestReader of a connection handed over
 DONE_READER = _DoneReader()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import httptools
 
@@ -97,7 +97,8 @@ class RequestReader:
         self.unparsed = b""
         self.dead = False  # an error was queued: nothing more is read
         self.paused = False  # at an upgrade request: see :meth:`resume`
-        self._parser = httptools.HttpRequestParser(self)
+        # (Any: None once closed)
+        self._parser: Any = httptools.HttpRequestParser(self)
         self._message: Optional[Message] = None  # the one being parsed
         self._resuming: Optional[Message] = None
         self._in_head = False
@@ -175,6 +176,13 @@ class RequestReader:
             self._fail(ProtocolError(400, "connection closed in the middle of a request head"))
         else:
             self.dead = True
+
+    def close(self) -> None:
+        """Read nothing more, and free the parser now: it holds this reader's callbacks,
+        a reference cycle that only the garbage collector would break otherwise (a
+        full collection that pauses every connection, when many were handed over)."""
+        self.dead = True
+        self._parser = None
 
     def resume(self, message: Message) -> None:
         """Go on after an upgrade request that nobody upgraded: read its body (if any)
