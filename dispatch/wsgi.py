@@ -59,6 +59,11 @@ def to_wsgi(dispatcher: Dispatcher, request_class: type[Request] = Request) -> W
                           environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             if conn.upgraded is None:
                 return _plain("500 Internal Server Error", _SERVER_ERROR, start_response)
+        finally:
+            # The request put itself in the environ (as werkzeug's does), a reference
+            # cycle that would leave both, and the connection the environ names, to the
+            # garbage collector; unlinked once the dispatchers are done, they go at once.
+            environ.pop("werkzeug.request", None)
         if conn.upgraded is not None:
             return []
         if conn.response is None:
