@@ -18,6 +18,23 @@ import urllib3.connectionpool  # noqa: E402
 # the queue module itself; this does the same for urllib3's pools on older gevents.
 urllib3.connectionpool.ConnectionPool.QueueCls = gevent.queue.LifoQueue
 
+import requests  # noqa: E402
+
+#: seconds a test's request waits for a byte when it gives no timeout of its own
+REQUEST_TIMEOUT = 30
+_request = requests.Session.request
+
+
+def _request_with_a_timeout(self, method, url, **kwargs):
+    # requests waits for ever by default: a server that stops answering would hold the
+    # test until pytest-timeout's stack dump; this fails it at the request, and says so
+    if kwargs.get("timeout") is None:
+        kwargs["timeout"] = REQUEST_TIMEOUT
+    return _request(self, method, url, **kwargs)
+
+
+requests.Session.request = _request_with_a_timeout  # type: ignore[method-assign]
+
 from dispatch.server import serve  # noqa: E402
 
 
