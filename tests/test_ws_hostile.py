@@ -396,15 +396,34 @@ import sys
 from gevent import monkey
 monkey.patch_all()
 sys.path.insert(0, sys.argv[2])
+import dispatch.filter
+import dispatch.lift
+import dispatch.sequencer
 from dispatch.server import serve_forever
 from dispatch.websocket import make_general_websockets_dispatcher, ws_recv
+from werkzeug.wrappers import Response
+
+parked = 0
 
 def idle(c, state):
+    global parked
+    parked += 1  # the handler is about to wait: the connection is as idle as it gets
     ws_recv(c)
 
-serve_forever(make_general_websockets_dispatcher(idle), port=int(sys.argv[1]),
-              listen_ip="127.0.0.1")
+serve_forever(dispatch.sequencer.make(
+    dispatch.filter.make("^/parked$", dispatch.lift.make(lambda r: Response(str(parked)))),
+    make_general_websockets_dispatcher(idle)), port=int(sys.argv[1]), listen_ip="127.0.0.1")
 """
+
+
+def parked_handlers(port: int) -> int:
+    """How many of the idle server's WebSocket handlers have started waiting."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET /parked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(4096):
+            answer += chunk
+    return int(answer.rpartition(b"\r\n\r\n")[2])
 
 
 def test_an_idle_websocket_costs_little_server_rss(tmp_path):
@@ -424,13 +443,13 @@ def test_an_idle_websocket_costs_little_server_rss(tmp_path):
         assert wait_until(listening, 15, 0.05, ignoring=OSError), "the server did not start"
         for _ in range(50):  # warm up: first connections allocate pools
             clients.append(handshake(port)[0])
-        gevent.sleep(0.5)
+        assert wait_until(lambda: parked_handlers(port) == 50, 10)
         before = rss_kib(server.pid)
         for _ in range(1000):
             sock, head, rest = handshake(port)
             assert head.startswith(b"HTTP/1.1 101 ")
             clients.append(sock)
-        gevent.sleep(0.5)
+        assert wait_until(lambda: parked_handlers(port) == 1050, 10)
         per_connection = (rss_kib(server.pid) - before) / 1000
         print(f"idle WebSocket: {per_connection:.1f} KiB of server RSS")
         # 30.4 KiB with a keep-alive greenlet per connection; about 19 now, of which the
