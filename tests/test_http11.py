@@ -99,6 +99,16 @@ def test_after_an_error_nothing_more_is_read():
     assert isinstance(reader.queue[0], ProtocolError)
 
 
+def test_a_closed_reader_reads_nothing_more_and_drops_its_parser():
+    reader = RequestReader()
+    reader.feed(b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /tw")
+    reader.close()
+    reader.feed(b"o HTTP/1.1\r\nHost: a\r\n\r\n")
+    reader.feed_eof()
+    assert reader.dead and [m.target for m in reader.queue] == [b"/one"]
+    assert reader._parser is None  # the parser holds the reader's methods: a cycle
+
+
 def test_an_empty_line_before_the_request_line_is_ignored():
     [message] = read(b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")
     assert message.method == "GET" and message.complete
