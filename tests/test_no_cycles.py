@@ -13,11 +13,13 @@ import socket
 from collections import Counter
 
 import pytest
+from werkzeug.test import EnvironBuilder
 
 import dispatch.filter
 import dispatch.sequencer
 from dispatch.sse import make_sse, sse_dispatcher
 from dispatch.websocket import make_general_websockets_dispatcher, ws_recv, ws_send
+from dispatch.wsgi import to_wsgi
 from servlets import dispatch_servlet, response_full
 from tests.support import wait_until
 from tests.test_ws_hostile import handshake
@@ -92,3 +94,17 @@ def test_an_exchange_leaves_nothing_for_the_collector(base, exchange):
             f"{live() - before} left over after {ROUNDS} exchanges"
     finally:
         gc.enable()
+
+
+def test_the_request_is_in_its_environ_while_dispatching_and_not_after():
+    seen = []
+
+    def dispatcher(conn, request):
+        seen.append(request.environ.get("werkzeug.request") is request)
+        conn.respond(response_full(200, "OK", None, "text/plain", [], [b"hi"]))
+
+    environ = EnvironBuilder("/").get_environ()
+    statuses = []
+    body = b"".join(to_wsgi(dispatcher)(environ, lambda status, headers: statuses.append(status)))
+    assert (statuses, body, seen) == (["200 OK"], b"hi", [True])
+    assert "werkzeug.request" not in environ
