@@ -9,7 +9,6 @@ objects of the engine and of the request must still be gone once each exchange i
 from __future__ import annotations
 
 import gc
-import socket
 from collections import Counter
 
 import pytest
@@ -21,8 +20,9 @@ from dispatch.sse import make_sse, sse_dispatcher
 from dispatch.websocket import make_general_websockets_dispatcher, ws_recv, ws_send
 from dispatch.wsgi import to_wsgi
 from servlets import dispatch_servlet, response_full
+from tests.http.rawhttp import Conn
 from tests.support import wait_until
-from tests.test_ws_hostile import handshake
+from tests.test_ws_hostile import frame, handshake, port_of
 
 #: the classes each exchange makes one of (or more), by name: compiled or pure the same
 WATCHED = ("HTTPConnection", "RequestReader", "HttpRequestParser", "Request", "ResponseWriter")
@@ -50,34 +50,27 @@ def base(served):
     return served(app)
 
 
-def _connect(base: str) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=10)
-
-
 def _page(base: str) -> None:
-    with _connect(base) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := s.recv(4096):
-            answer += chunk
-    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"hi")
+    with Conn(port_of(base)) as client:
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        replies, closed = client.until_close()
+    assert closed and [(r.status, r.body) for r in replies] == [(200, b"hi")]
 
 
 def _stream_then_leave(base: str) -> None:
-    with _connect(base) as s:
-        s.sendall(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert s.recv(4096).startswith(b"HTTP/1.1 200 ")
+    with Conn(port_of(base)) as client:
+        client.send(b"GET /sse HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.wait_for(b"\r\n\r\n") and client.buf.startswith(b"HTTP/1.1 200 ")
 
 
 def _websocket_echo(base: str) -> None:
-    sock, head, rest = handshake(int(base.rsplit(":", 1)[1]), path="/ws")
+    sock, head, data = handshake(port_of(base), path="/ws")
     with sock:
         assert head.startswith(b"HTTP/1.1 101 ")
-        sock.sendall(b"\x81\x82abcd" + bytes(x ^ y for x, y in zip(b"hi", b"abcd")))
-        data = rest
-        while b"hi" not in data:
-            data += sock.recv(100)
-        assert data.startswith(b"\x81\x02hi")
+        sock.sendall(frame(0x1, b"hi"))
+        while len(data) < 4 and (chunk := sock.recv(100)):
+            data += chunk
+        assert data[:4] == b"\x81\x02hi"
 
 
 @pytest.mark.parametrize("exchange", [_page, _stream_then_leave, _websocket_echo])

@@ -31,6 +31,7 @@ from dispatch.websocket import (
 )
 from dispatch.websocket.protocol import mask_payload
 from dispatch.websocket.timers import TimerHeap, timers
+from tests.http.rawhttp import Conn
 from tests.support import wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -418,12 +419,11 @@ serve_forever(dispatch.sequencer.make(
 
 def parked_handlers(port: int) -> int:
     """How many of the idle server's WebSocket handlers have started waiting."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"GET /parked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        answer = b""
-        while chunk := s.recv(4096):
-            answer += chunk
-    return int(answer.rpartition(b"\r\n\r\n")[2])
+    with Conn(port) as client:
+        client.send(b"GET /parked HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = client.reply()
+    assert reply.status == 200, reply
+    return int(reply.body)
 
 
 def test_an_idle_websocket_costs_little_server_rss(tmp_path):
